@@ -1,0 +1,65 @@
+/*
+ * util: allocation that never returns NULL, a growable byte buffer and the
+ * few string helpers every module needs.  Running out of memory is the one
+ * failure feedd does not try to survive: it aborts with a message.
+ */
+#ifndef FEEDD_UTIL_H
+#define FEEDD_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+/* realloc of an array of nmemb elements of size bytes, overflow-checked. */
+void	*xreallocarray(void *, size_t nmemb, size_t size);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) PRINTF_LIKE(1, 2);
+char	*xvasprintf(const char *, va_list) PRINTF_LIKE(1, 0);
+
+/*
+ * A growable buffer.  `data` is NUL-terminated whenever it is not NULL, so
+ * text built in a buf can be used as a C string.  A zeroed struct is an
+ * empty buffer.
+ */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 buf_append(struct buf *, const void *, size_t);
+void	 buf_puts(struct buf *, const char *);
+void	 buf_putc(struct buf *, int);
+void	 buf_printf(struct buf *, const char *, ...) PRINTF_LIKE(2, 3);
+void	 buf_vprintf(struct buf *, const char *, va_list) PRINTF_LIKE(2, 0);
+/* Empties the buffer but keeps its memory for reuse. */
+void	 buf_clear(struct buf *);
+/* Hands the contents to the caller (never NULL) and empties the buffer. */
+char	*buf_take(struct buf *);
+void	 buf_free(struct buf *);
+
+/* True if s starts with prefix (case-sensitive / ASCII case-insensitive). */
+bool	 str_has_prefix(const char *s, const char *prefix);
+bool	 str_has_prefix_ci(const char *s, const char *prefix);
+/* Replaces *dst with a copy of src (or NULL), freeing the old value. */
+void	 str_set(char **dst, const char *src);
+/* Replaces *dst with src, taking ownership. */
+void	 str_take(char **dst, char *src);
+
+/* True if [s, s+len) is well-formed UTF-8 (no overlongs or surrogates). */
+bool	 utf8_valid(const char *s, size_t len);
+/*
+ * Appends [s, s+len) to b as well-formed UTF-8 without NUL bytes: invalid
+ * sequences become U+FFFD, NULs are dropped.
+ */
+void	 utf8_append_clean(struct buf *b, const char *s, size_t len);
+
+#endif

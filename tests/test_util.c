@@ -1,0 +1,70 @@
+/*
+ * Unit tests for util: buffers and UTF-8 cleaning.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+static void
+test_buf_grows_and_stays_terminated(void **state)
+{
+	struct buf b = { 0 };
+	char *s;
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.data));
+	assert_true(str_has_prefix(b.data, "0,1,2,"));
+	buf_clear(&b);
+	assert_string_equal(b.data, "");
+	buf_puts(&b, "x");
+	s = buf_take(&b);
+	assert_string_equal(s, "x");
+	assert_null(b.data);
+	free(s);
+	s = buf_take(&b);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void
+test_utf8_valid(void **state)
+{
+	assert_true(utf8_valid("h\xc3\xa9", 3));
+	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));
+	assert_false(utf8_valid("\xc3", 1));		/* truncated */
+	assert_false(utf8_valid("\xc0\xaf", 2));	/* overlong '/' */
+	assert_false(utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
+	assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	assert_false(utf8_valid("\xff", 1));
+}
+
+static void
+test_utf8_append_clean(void **state)
+{
+	struct buf b = { 0 };
+
+	utf8_append_clean(&b, "a\xff" "b\0c\xc3\xa9", 7);
+	assert_string_equal(b.data, "a\xef\xbf\xbd" "bc\xc3\xa9");
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_grows_and_stays_terminated),
+		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_utf8_append_clean),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
