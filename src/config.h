@@ -1,0 +1,112 @@
+/*
+ * config: feedd.conf and feeds.d/*.conf (INI), validated with every error
+ * reported as "file:line: message", and the difference between two loaded
+ * configurations (what a reload starts, stops and changes).  Pure apart
+ * from reading the files it is pointed at: it never logs and never exits.
+ */
+#ifndef FEEDD_CONFIG_H
+#define FEEDD_CONFIG_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum fulltext {
+	FULLTEXT_NO = 0,
+	FULLTEXT_YES,
+	FULLTEXT_AUTO,	/* when content is missing, short, or a teaser */
+};
+
+enum on_update {
+	ON_UPDATE_KEEP = 0,	/* an edited item keeps its read state */
+	ON_UPDATE_UNREAD,	/* an edited item becomes unread again */
+};
+
+/* One [name] section of a feeds.d file. */
+struct feed_conf {
+	char		*name;		/* the section name */
+	char		*url;
+	char		*file;		/* where it was defined, for messages */
+	int		 line;
+	int64_t		 interval;	/* seconds; 0: the global interval */
+	enum fulltext	 fulltext;
+	char		*user_agent;	/* NULL: the global one */
+	char		**headers;	/* "Name: value" */
+	size_t		 n_headers;
+	char		*username;
+	char		*password;	/* read from password_file at load */
+	char		*proxy;
+	bool		 http1;		/* no HTTP/2 for broken servers */
+	char		*keep;		/* regex source, or NULL */
+	char		*block;
+	regex_t		*keep_re;	/* compiled (REG_EXTENDED|REG_ICASE) */
+	regex_t		*block_re;
+	enum on_update	 on_update;
+	bool		 enabled;
+	int64_t		 max_body;	/* bytes; 0: the global cap */
+	int64_t		 keep_days;	/* retention; 0: the global value */
+	int64_t		 keep_items;
+};
+
+struct config {
+	char		*path;		/* the main file, NULL if none */
+	char		*state_dir;
+	char		*socket_path;
+	char		*socket_group;	/* NULL: the daemon's own group */
+	char		*feeds_dir;
+	int64_t		 interval;	/* default poll interval, seconds */
+	int64_t		 min_interval;	/* bounds for adaptive polling */
+	int64_t		 max_interval;
+	bool		 adaptive;
+	int		 max_connections;
+	int		 max_per_host;
+	char		*user_agent;
+	int64_t		 timeout;	/* seconds per transfer */
+	int64_t		 max_body;	/* bytes */
+	int		 log_level;	/* LOG_ERR .. LOG_DEBUG */
+	int64_t		 keep_days;	/* retention; 0: keep forever */
+	int64_t		 keep_items;	/* per feed; 0: no limit */
+	struct feed_conf *feeds;	/* sorted by file, then position */
+	size_t		 n_feeds;
+};
+
+/*
+ * Defaults of DESIGN.md: /etc/feedd/feedd.conf, /var/lib/feedd and
+ * /run/feedd/feedd.sock as root; otherwise the XDG equivalents.  Caller
+ * frees.
+ */
+char	*config_default_path(void);
+
+/*
+ * Loads path (which may be missing only if it is the default path: then
+ * every setting has its default) and the feeds directory it names.  On
+ * errors returns -1 with every error, one "file:line: message" per line, in
+ * *ret_errs.
+ */
+int	 config_load(const char *path, bool path_is_default,
+	    struct config **ret, char **ret_errs);
+void	 config_free(struct config *);
+
+const struct feed_conf *config_feed(const struct config *, const char *name);
+
+/* Parses "90", "90s", "15m", "2h", "1d", "1w" into seconds. */
+int	 config_parse_duration(const char *, int64_t *ret_seconds);
+/* Parses "16M", "512k", "1G" (binary units) into bytes. */
+int	 config_parse_size(const char *, int64_t *ret_bytes);
+
+/* What a reload changes: names of feeds added, removed and changed. */
+struct config_diff {
+	char		**added;	/* borrowed from the new config */
+	size_t		 n_added;
+	char		**removed;	/* borrowed from the old config */
+	size_t		 n_removed;
+	char		**changed;	/* borrowed from the new config */
+	size_t		 n_changed;
+};
+
+void	 config_diff(const struct config *old, const struct config *new,
+	    struct config_diff *ret);
+void	 config_diff_clear(struct config_diff *);
+
+#endif
