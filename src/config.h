@@ -1,9 +1,16 @@
 /*
- * config: feedd.conf and feeds.d/*.conf (INI), validated with every error
- * reported as "file:line: message", and the difference between two loaded
- * configurations (what a reload starts, stops and changes).  Pure apart
- * from reading the files it is pointed at: it never logs and never exits.
+ * config: feedd.conf and feeds.d/NAME.conf (INI), validated with every
+ * error reported as "file:line: message", and the difference between two
+ * loaded configurations (what a reload starts, stops and changes).  Pure
+ * apart from reading the files it is pointed at: it never logs and never
+ * exits.  The syntax is documented in feedd.conf(5).
+ *
+ * Every .c file includes "config.h" first, as autoconf projects do; since
+ * this header took that name, it brings in autoconf's definitions
+ * (PACKAGE_VERSION, ...), which configure writes to autoconf.h.
  */
+#include "autoconf.h"
+
 #ifndef FEEDD_CONFIG_H
 #define FEEDD_CONFIG_H
 
