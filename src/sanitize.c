@@ -482,8 +482,13 @@ emit_enter_cb(xmlNode *n, void *arg)
 		return strcmp(tag, "a") == 0;
 	}
 	if (html_is_void(tag)) {
+		/*
+		 * No end tag.  libxml2 2.9 does not know HTML5's void elements
+		 * (source, wbr, ...) and nests what follows them inside: visit
+		 * those children as the siblings they are.
+		 */
 		push(es, 0);
-		return false;
+		return true;
 	}
 	push(es, 1);
 	es->emitted++;

@@ -1,0 +1,212 @@
+/*
+ * Unit tests for sanitize: what is kept, what goes, how URLs come out.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sanitize.h"
+#include "util.h"
+
+#define BASE "https://example.com/news/story.html"
+
+static void
+check(const char *html, const char *base, const char *want)
+{
+	char *got = sanitize_html(html, strlen(html), base);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* The output must not contain needle (case-insensitive). */
+static void
+check_absent(const char *html, const char *needle)
+{
+	char *got = sanitize_html(html, strlen(html), BASE);
+	char *lower = xstrdup(got), *p;
+
+	for (p = lower; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	if (strstr(lower, needle) != NULL)
+		fail_msg("'%s' survived in '%s'", needle, got);
+	free(lower);
+	free(got);
+}
+
+static void
+test_keeps_structure(void **state)
+{
+	check("<p>Hello <b>bold</b> <em>em</em></p>", NULL,
+	    "<p>Hello <b>bold</b> <em>em</em></p>");
+	check("<h2>T</h2><ul><li>a</li></ul><blockquote>q</blockquote>", NULL,
+	    "<h2>T</h2><ul><li>a</li></ul><blockquote>q</blockquote>");
+	check("<table><tr><td colspan=\"2\">x</td></tr></table>", NULL,
+	    "<table><tr><td colspan=\"2\">x</td></tr></table>");
+	check("<p>a<br>b</p><hr>", NULL, "<p>a<br>b</p><hr>");
+	check("<pre><code>x &lt; y</code></pre>", NULL,
+	    "<pre><code>x &lt; y</code></pre>");
+}
+
+static void
+test_drops_dangerous_elements(void **state)
+{
+	check("<p>a</p><script>alert(1)</script><p>b</p>", NULL,
+	    "<p>a</p><p>b</p>");
+	check("<style>p{color:red}</style><p>x</p>", NULL, "<p>x</p>");
+	check("<p>x<iframe src=\"https://evil.example/\">f</iframe></p>", NULL,
+	    "<p>x</p>");
+	check("<object data=\"x.swf\"><embed src=\"x.swf\"></object><p>y</p>",
+	    NULL, "<p>y</p>");
+	check("<form action=\"/post\"><p>in form</p><input name=q>"
+	    "<button>Go</button><textarea>t</textarea></form>", NULL,
+	    "<p>in form</p>");
+	check_absent("<meta http-equiv=refresh content=\"0;url=x\"><p>x</p>",
+	    "refresh");
+	check_absent("<base href=\"https://evil.example/\"><a href=\"a\">a</a>",
+	    "evil");
+	check_absent("<link rel=stylesheet href=x.css><p>x</p>", "stylesheet");
+	check_absent("<svg><script>alert(1)</script></svg><p>x</p>", "alert");
+	check_absent("<math><mi xlink:href=\"javascript:alert(1)\">x</mi>"
+	    "</math>", "javascript");
+}
+
+static void
+test_unwraps_unknown_elements(void **state)
+{
+	check("<font color=red>red</font> <custom-el>c</custom-el>", NULL,
+	    "red c");
+	check("<center><p>c</p></center>", NULL, "<p>c</p>");
+}
+
+static void
+test_drops_attributes(void **state)
+{
+	check("<p class=\"x\" id=\"y\" style=\"color:red\" onclick=\"evil()\" "
+	    "title=\"t\" lang=\"de\">x</p>", NULL,
+	    "<p title=\"t\" lang=\"de\">x</p>");
+	check_absent("<img src=\"https://example.com/a.png\" onerror=\"alert(1)\">",
+	    "onerror");
+	check_absent("<p style=\"background:url(javascript:alert(1))\">x</p>",
+	    "javascript");
+	check_absent("<div style=\"width:expression(alert(1))\">x</div>",
+	    "expression");
+	check("<img src=\"https://e.com/a.png\" width=\"100\" height=\"50px\" "
+	    "alt=\"A &quot;cat&quot;\">", NULL,
+	    "<img width=\"100\" alt=\"A &quot;cat&quot;\" "
+	    "src=\"https://e.com/a.png\">");
+}
+
+static void
+test_urls(void **state)
+{
+	/* Relative URLs become absolute against the base. */
+	check("<a href=\"../about\">x</a>", BASE,
+	    "<a href=\"https://example.com/about\">x</a>");
+	check("<img src=\"/i/p.jpg\">", BASE,
+	    "<img src=\"https://example.com/i/p.jpg\">");
+	check("<a href=\"//cdn.example.net/x\">x</a>", BASE,
+	    "<a href=\"https://cdn.example.net/x\">x</a>");
+	/* Without a base they stay relative. */
+	check("<a href=\"/about\">x</a>", NULL, "<a href=\"/about\">x</a>");
+	/* Scripting schemes go, whatever their spelling; the text stays. */
+	check("<a href=\"javascript:alert(1)\">x</a>", BASE, "x");
+	check("<a href=\" JaVaScRiPt:alert(1)\">x</a>", BASE, "x");
+	check("<a href=\"java&#x09;script:alert(1)\">x</a>", BASE, "x");
+	check("<a href=\"&#106;avascript:alert(1)\">x</a>", BASE, "x");
+	check("<a href=\"vbscript:msgbox(1)\">x</a>", BASE, "x");
+	check("<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
+	    BASE, "x");
+	check("<a href=\"mailto:a@example.com\">m</a>", BASE,
+	    "<a href=\"mailto:a@example.com\">m</a>");
+	/* data: only for raster images. */
+	check("<img src=\"data:image/png;base64,iVBORw0KGgo=\">", BASE,
+	    "<img src=\"data:image/png;base64,iVBORw0KGgo=\">");
+	check("<img src=\"data:image/svg+xml,<svg onload=alert(1)>\">", BASE,
+	    "");
+	check("<img src=\"javascript:alert(1)\">", BASE, "");
+	check("<blockquote cite=\"javascript:x\">q</blockquote>", BASE,
+	    "<blockquote>q</blockquote>");
+}
+
+static void
+test_images(void **state)
+{
+	/* A lazy-loading placeholder gives way to the real source. */
+	check("<img src=\"data:image/gif;base64,R0lGOD\" data-src=\"/big.jpg\">",
+	    BASE, "<img src=\"https://example.com/big.jpg\">");
+	check("<img srcset=\"a.jpg 1x, b.jpg 2x\">", BASE,
+	    "<img srcset=\"https://example.com/news/a.jpg 1x, "
+	    "https://example.com/news/b.jpg 2x\">");
+	check("<img srcset=\"javascript:x 1x, ok.jpg 2x\">", BASE,
+	    "<img srcset=\"https://example.com/news/ok.jpg 2x\">");
+	check("<figure><img src=\"a.jpg\"><figcaption>Cap</figcaption></figure>",
+	    BASE, "<figure><img src=\"https://example.com/news/a.jpg\">"
+	    "<figcaption>Cap</figcaption></figure>");
+	check("<picture><source srcset=\"a.webp\" type=\"image/webp\">"
+	    "<img src=\"a.jpg\"></picture>", BASE,
+	    "<picture><source srcset=\"https://example.com/news/a.webp\" "
+	    "type=\"image/webp\">"
+	    "<img src=\"https://example.com/news/a.jpg\"></picture>");
+	/* An image with no usable source is dropped. */
+	check("<p>x<img alt=\"nothing\"></p>", BASE, "<p>x</p>");
+}
+
+static void
+test_escaping_and_utf8(void **state)
+{
+	char *got;
+
+	check("<p>a &lt;b&gt; &amp; \"q\"</p>", NULL,
+	    "<p>a &lt;b&gt; &amp; \"q\"</p>");
+	check("<p title='x\"><script>'>t</p>", NULL,
+	    "<p title=\"x&quot;&gt;&lt;script&gt;\">t</p>");
+	got = sanitize_html("<p>a\xff\xfe</p>", 9, NULL);
+	assert_true(utf8_valid(got, strlen(got)));
+	free(got);
+	check("", NULL, "");
+	check("<!-- comment --><p>x</p>", NULL, "<p>x</p>");
+}
+
+static void
+test_deep_nesting_bounded(void **state)
+{
+	struct buf b = { 0 };
+	char *got, *p;
+	size_t opened = 0;
+	int i;
+
+	for (i = 0; i < 10000; i++)
+		buf_puts(&b, "<div>");
+	buf_puts(&b, "deep");
+	got = sanitize_html(b.data, b.len, NULL);
+	assert_non_null(strstr(got, "deep"));
+	for (p = got; (p = strstr(p, "<div>")) != NULL; p++)
+		opened++;
+	assert_true(opened <= SANITIZE_MAX_DEPTH);
+	free(got);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keeps_structure),
+		cmocka_unit_test(test_drops_dangerous_elements),
+		cmocka_unit_test(test_unwraps_unknown_elements),
+		cmocka_unit_test(test_drops_attributes),
+		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_images),
+		cmocka_unit_test(test_escaping_and_utf8),
+		cmocka_unit_test(test_deep_nesting_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
