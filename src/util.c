@@ -284,3 +284,16 @@ utf8_append_clean(struct buf *b, const char *s, size_t len)
 	}
 	buf_append(b, s + start, i - start);
 }
+
+uint64_t
+hash64(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= s[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}

@@ -62,4 +62,13 @@ bool	 utf8_valid(const char *s, size_t len);
  */
 void	 utf8_append_clean(struct buf *b, const char *s, size_t len);
 
+/*
+ * 64-bit FNV-1a hash of [p, p+len) continuing from h (start with
+ * HASH64_INIT), so several fields can be hashed in sequence.  Fast and
+ * stable across builds and machines (used in stored keys); not
+ * collision-resistant against an adversary.
+ */
+#define HASH64_INIT	UINT64_C(0xcbf29ce484222325)
+uint64_t hash64(uint64_t h, const void *p, size_t len);
+
 #endif
