@@ -41,6 +41,8 @@ struct server_opts {
 	const char	*group;
 	unsigned	 max_clients;	/* 0: 1024 */
 	double		 idle_timeout;	/* seconds without a call; 0: 600 */
+	/* Seconds a client may leave replies unread before it is dropped. */
+	double		 send_timeout;	/* 0: 30 */
 	size_t		 max_message;	/* bytes of one message; 0: 1 MiB */
 };
 
