@@ -1155,6 +1155,128 @@ test_many_feeds_lookup(void **state)
 	buf_free(&b);
 }
 
+/* ---- the examples shipped in the tree ---- */
+
+static char *
+read_all(const char *path)
+{
+	struct buf b = { 0 };
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		fail_msg("cannot open %s", path);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	return buf_take(&b);
+}
+
+/* True if text has a line "#key = ..." or "key = ...". */
+static bool
+documents_key(const char *text, const char *key)
+{
+	const char *p;
+	size_t n = strlen(key);
+
+	for (p = text; p != NULL; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		while (*p == '#')
+			p++;
+		if (strncmp(p, key, n) == 0 && strncmp(p + n, " = ", 3) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+test_shipped_examples(void **state)
+{
+	/* The keys of issues 4 and 7, written out by hand. */
+	static const char *main_keys[] = {
+		"state_dir", "socket", "socket_group", "feeds_dir",
+		"interval", "min_interval", "max_interval", "adaptive",
+		"max_connections", "max_per_host", "user_agent", "timeout",
+		"max_body", "log_level", "keep_days", "keep_items",
+	};
+	static const char *feed_keys[] = {
+		"url", "interval", "fulltext", "user_agent", "headers",
+		"username", "password_file", "proxy", "http1", "keep",
+		"block", "on_update", "enabled", "max_body", "keep_days",
+		"keep_items",
+	};
+	const char *src = getenv("FEEDD_SRCDIR");
+	char *conf, *feeds, *text, *examples, *tmp, *pw;
+	struct buf b = { 0 };
+	struct config *cfg = NULL;
+	char *errs = NULL;
+	const char *p;
+	size_t i;
+
+	if (src == NULL)
+		skip();
+	conf = xasprintf("%s/feedd.conf.example", src);
+	feeds = xasprintf("%s/feeds.d", src);
+
+	/* feedd.conf.example loads as it is, with the tree's feeds.d. */
+	if (config_load(conf, false, &cfg, &errs) == -1)
+		fail_msg("%s", errs);
+	assert_string_equal(cfg->feeds_dir, feeds);
+	assert_non_null(config_feed(cfg, "lwn"));
+	assert_true(cfg->n_feeds >= 4);
+	config_free(cfg);
+	text = read_all(conf);
+	for (i = 0; i < ARRAY_SIZE(main_keys); i++)
+		if (!documents_key(text, main_keys[i]))
+			fail_msg("feedd.conf.example lacks %s", main_keys[i]);
+	free(text);
+
+	/* examples.conf shows every feed key ... */
+	free(feeds);
+	feeds = xasprintf("%s/feeds.d/examples.conf", src);
+	examples = read_all(feeds);
+	for (i = 0; i < ARRAY_SIZE(feed_keys); i++)
+		if (!documents_key(examples, feed_keys[i]))
+			fail_msg("examples.conf lacks %s", feed_keys[i]);
+
+	/* ... and loads once uncommented ("#" off, "##" stays a comment),
+	 * with a password file that exists. */
+	tmp = make_tmpdir();
+	write_file(tmp, "pw", "secret\n");
+	pw = xasprintf("%s/pw", tmp);
+	for (p = examples; *p != '\0'; ) {
+		size_t n = strcspn(p, "\n");
+
+		if (p[0] == '#' && p[1] != '#' && p[1] != ' ' && p[1] != '\n')
+			p++, n--;
+		if (strncmp(p, "password_file = ", 16) == 0)
+			buf_printf(&b, "password_file = %s", pw);
+		else
+			buf_append(&b, p, n);
+		buf_putc(&b, '\n');
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	if (config_load_text("examples.conf", b.data, b.len, true, &cfg,
+	    &errs) == -1)
+		fail_msg("%s", errs);
+	assert_int_equal(cfg->n_feeds, 1);
+	assert_int_equal(cfg->feeds[0].n_headers, 3);
+	assert_false(cfg->feeds[0].enabled);
+	config_free(cfg);
+
+	buf_free(&b);
+	free(pw);
+	remove_tree(tmp);
+	free(tmp);
+	free(examples);
+	free(conf);
+	free(feeds);
+}
+
 int
 main(void)
 {
@@ -1182,6 +1304,7 @@ main(void)
 		cmocka_unit_test(test_feeds_dir_missing),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_many_feeds_lookup),
+		cmocka_unit_test(test_shipped_examples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
