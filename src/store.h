@@ -52,7 +52,9 @@ struct store_feed {
 	char		*name;
 	char		*config_url;	/* as configured / added */
 	enum store_origin origin;
+	bool		 removed;	/* no longer followed; items kept */
 	bool		 fulltext;	/* runtime feeds only; feeds.d says */
+	char		*options;	/* runtime feeds: JSON object, or NULL */
 	char		*title;		/* from the document */
 	char		*site_link;
 	struct store_fetch_state fetch;
@@ -69,9 +71,19 @@ int	store_feed_ensure(struct store *, const char *name, const char *url,
 	    enum store_origin, int64_t *ret_id, char **ret_err);
 /* Marks a feed as no longer followed; its items stay. */
 int	store_feed_remove(struct store *, const char *name, char **ret_err);
+/*
+ * Stores the options of a runtime feed: fulltext, and any others as a
+ * JSON object (options_json may be NULL; anything but an object is an
+ * error).  The store keeps them for the daemon; it does not read them.
+ */
+int	store_feed_set_options(struct store *, const char *name, bool fulltext,
+	    const char *options_json, char **ret_err);
 int	store_feed_save_fetch(struct store *, int64_t feed_id,
 	    const struct store_fetch_state *, char **ret_err);
-/* NULL name: every followed feed.  *ret is NULL-free array of n feeds. */
+/*
+ * NULL name: every followed feed; else that feed, removed or not (n = 0
+ * if there is none).  *ret is an array of n feeds (NULL when n = 0).
+ */
 int	store_feed_list(struct store *, const char *name,
 	    struct store_feed **ret, size_t *ret_n, char **ret_err);
 void	store_feeds_free(struct store_feed *, size_t n);
@@ -167,14 +179,27 @@ struct store_filter {
 	const char	*feed;		/* feed name, or NULL */
 	int64_t		 since;		/* first_seen >= since (0: no limit) */
 	int64_t		 until;		/* first_seen < until (0: no limit) */
+	/* id > after_id (0: no limit): ids only grow, so a cursor's
+	 * position is the last id it delivered. */
+	int64_t		 after_id;
 	const char	*search;	/* FTS5 query, or NULL */
-	bool		 all_copies;	/* false: one row per story */
+	bool		 extract_pending; /* only STORE_EXTRACT_PENDING items */
+	/*
+	 * false: one row per story, its earliest copy the filter selects
+	 * (without feed, starred, ids or search filters: the story's first
+	 * copy, and since/until/after_id apply to it).
+	 */
+	bool		 all_copies;
 	size_t		 limit;		/* 0: no limit */
 	size_t		 offset;
+	bool		 oldest_first;	/* default: newest first */
 	bool		 with_bodies;	/* fill summary/content/article_* */
 };
 
-/* Newest first (by published, else first seen). */
+/*
+ * Newest first (by published date, capped at first seen, else first
+ * seen), ties by id.  A bad search query is an error ("search: ...").
+ */
 int	store_items_list(struct store *, const struct store_filter *,
 	    struct store_item **ret, size_t *ret_n, char **ret_err);
 /* One item with its bodies and its story's other copies. */
@@ -230,7 +255,8 @@ int	store_cursor_release(struct store *, const char *name,
 /* ---- housekeeping ---- */
 
 struct store_retention {
-	int64_t		 max_age_days;	/* 0: no age limit */
+	const char	*feed;		/* only this feed (NULL: every feed) */
+	int64_t		 max_age_days;	/* 0: no age limit (by first seen) */
 	int64_t		 max_items_per_feed; /* 0: no count limit */
 	bool		 include_unread;	/* also delete unread items */
 	bool		 include_starred;	/* also delete starred items */
@@ -238,8 +264,12 @@ struct store_retention {
 
 /*
  * Deletes what the limits allow, at most budget_rows rows per call so the
- * loop stays responsive; *ret_more says whether another call is needed.
- * Never forgets the identity of an item its feed still lists.
+ * loop stays responsive; *ret_more says whether another call is needed
+ * (call again with the same limits until it is false).  Never forgets the
+ * identity of an item its feed still lists: a deleted item leaves a
+ * tombstone that keeps it from coming back as new, dropped once the feed
+ * stopped listing it.  Also expires the text fingerprints of items older
+ * than the near-duplicate window.
  */
 int	store_retention_run(struct store *, const struct store_retention *,
 	    int64_t now, size_t budget_rows, bool *ret_more, char **ret_err);
@@ -247,14 +277,29 @@ int	store_retention_run(struct store *, const struct store_retention *,
 int	store_maintain(struct store *, char **ret_err);
 
 struct store_stats {
-	int64_t		 n_feeds;
+	int64_t		 n_feeds;	/* followed */
 	int64_t		 n_items;
-	int64_t		 n_unread;
+	int64_t		 n_unread;	/* items */
+	int64_t		 n_unread_stories;
 	int64_t		 n_starred;
 	int64_t		 n_stories;
+	int64_t		 n_tombstones;	/* identities of deleted items */
 	int64_t		 db_bytes;
 };
 
 int	store_stats(struct store *, struct store_stats *ret, char **ret_err);
+
+/* ---- for tests and diagnostics ---- */
+
+/* The schema version this feedd writes (PRAGMA user_version). */
+int	store_schema_version(void);
+/*
+ * Creates a new database at path with the schema of an older version
+ * (1 .. store_schema_version()), as an older feedd left it: the start
+ * of migration tests.
+ */
+int	store_create_version(const char *path, int version, char **ret_err);
+/* Runs SQL on the store's connection (e.g. PRAGMA max_page_count). */
+int	store_exec(struct store *, const char *sql, char **ret_err);
 
 #endif

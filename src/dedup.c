@@ -1,0 +1,517 @@
+/*
+ * dedup: identity helpers and near-duplicate text fingerprints.  See
+ * dedup.h for the contract; the store does the lookups.
+ *
+ * Near duplicates: a text becomes the set of its word 3-shingles (words
+ * lower-cased, punctuation dropped, each CJK character a word of its own).
+ * MinHash gives DEDUP_BANDS x DEDUP_ROWS minimum values; each band of
+ * DEDUP_ROWS of them hashes to a band key.  Two texts of Jaccard
+ * similarity J share at least one band key with probability
+ * 1 - (1 - J^3)^10: 0.74 at J = 0.5, 0.91 at 0.6, 0.985 at 0.7, while
+ * unrelated texts (J ~ 0.01) almost never do.  A shared band only makes
+ * a candidate; dedup_same_story() decides on the exact shingle sets.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup.h"
+#include "html.h"
+#include "util.h"
+
+#define DEDUP_ROWS		3
+#define DEDUP_K			(DEDUP_BANDS * DEDUP_ROWS)
+#define SHINGLE_WORDS		3
+/* Texts are compared on their first words only: bounded work. */
+#define MAX_WORDS		20000
+/* Title words kept for the short-text rule. */
+#define MAX_TITLE_WORDS		64
+#define BAND_MASK		((UINT64_C(1) << 52) - 1)
+
+/*
+ * Decision thresholds (Jaccard over 3-shingles).  A copy of a dispatch
+ * with a new byline, a boilerplate footer and a few house-style edits
+ * stays well above 0.5; two different articles on one topic that share a
+ * background paragraph or a quotation stay well below (typically < 0.25).
+ * Short texts have too few shingles for that margin to hold, hence the
+ * stricter rule for them.
+ */
+#define SAME_JACCARD		0.50
+#define SHORT_SHINGLES		40
+#define SHORT_JACCARD		0.75
+
+struct dedup_text {
+	uint64_t	*sh;		/* owned; sorted distinct shingle hashes */
+	size_t		 n;
+	uint64_t	 tw[MAX_TITLE_WORDS]; /* sorted title word hashes */
+	size_t		 ntw;
+	uint64_t	 mins[DEDUP_K];
+};
+
+/* A 64-bit finaliser (splitmix64's): every input bit moves every output bit. */
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+uint64_t
+dedup_content_hash(const char *title, const char *summary,
+    const char *content)
+{
+	const char *parts[3] = { title, summary, content };
+	uint64_t h = HASH64_INIT;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		/* The separator keeps ("ab", "c") apart from ("a", "bc"). */
+		h = hash64(h, "\x1f", 1);
+		if (parts[i] != NULL && *parts[i] != '\0') {
+			h = hash64(h, parts[i], strlen(parts[i]));
+			any = true;
+		}
+	}
+	if (!any)
+		return 0;
+	/* 0 is reserved for "no text". */
+	return h == 0 ? 1 : h;
+}
+
+bool
+dedup_guid_is_global(const char *guid)
+{
+	static const char *const schemes[] = {
+		"http://", "https://", "tag:", "urn:",
+	};
+	const char *host;
+	size_t i;
+
+	if (guid == NULL || strlen(guid) < 12)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(schemes); i++) {
+		if (!str_has_prefix_ci(guid, schemes[i]))
+			continue;
+		if (i >= 2)
+			return true;
+		/* A URL needs a dotted host to be anybody's in particular. */
+		host = guid + strlen(schemes[i]);
+		for (; *host != '\0' && *host != '/'; host++)
+			if (*host == '.')
+				return true;
+		return false;
+	}
+	return false;
+}
+
+bool
+dedup_link_is_article(const char *canonical)
+{
+	const char *p;
+
+	if (canonical == NULL || (p = strstr(canonical, "://")) == NULL)
+		return false;
+	p += 3;
+	p += strcspn(p, "/?#");
+	if (*p == '?')
+		return true;
+	if (*p != '/')
+		return false;
+	/* "/" alone, or followed only by a query-less end. */
+	return p[1] != '\0' && p[1] != '#';
+}
+
+static bool
+has_text(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s != ' ' && *s != '\n' && *s != '\t' && *s != '\r')
+			return true;
+	return false;
+}
+
+char *
+dedup_body_text(const char *content_html, const char *summary_html)
+{
+	const char *src[2] = { content_html, summary_html };
+	char *t;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (!has_text(src[i]))
+			continue;
+		t = html_to_text(src[i], strlen(src[i]));
+		if (has_text(t))
+			return t;
+		free(t);
+	}
+	return NULL;
+}
+
+/* ---- tokens ---- */
+
+/*
+ * Decodes one UTF-8 sequence at *p (input is valid UTF-8 from the parser
+ * or html_to_text; anything else is read byte by byte as U+FFFD).
+ */
+static uint32_t
+next_cp(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	uint32_t cp;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*p = s + 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		cp = s[0] & 0x1f;
+		n = 1;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		cp = s[0] & 0x0f;
+		n = 2;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		cp = s[0] & 0x07;
+		n = 3;
+	} else {
+		*p = s + 1;
+		return 0xfffd;
+	}
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*p = s + 1;
+			return 0xfffd;
+		}
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	*p = s + n + 1;
+	return cp;
+}
+
+enum cp_class { CP_SEP, CP_WORD, CP_SOLO };
+
+static enum cp_class
+classify(uint32_t cp)
+{
+	if (cp < 0x80) {
+		if ((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+		    (cp >= 'A' && cp <= 'Z'))
+			return CP_WORD;
+		return CP_SEP;
+	}
+	/* Latin-1 punctuation and symbols, x and division signs. */
+	if ((cp >= 0xa0 && cp <= 0xbf) || cp == 0xd7 || cp == 0xf7)
+		return CP_SEP;
+	/* General punctuation, currency, letterlike and other symbols. */
+	if (cp >= 0x2000 && cp <= 0x2bff)
+		return CP_SEP;
+	/* CJK symbols and punctuation; fullwidth ASCII punctuation. */
+	if ((cp >= 0x3000 && cp <= 0x303f) || (cp >= 0xff00 && cp <= 0xff0f) ||
+	    (cp >= 0xff1a && cp <= 0xff20) || cp == 0xfffd)
+		return CP_SEP;
+	/* Kana, CJK ideographs: written without spaces, one word each. */
+	if ((cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+	    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	    (cp >= 0x20000 && cp <= 0x2fa1f))
+		return CP_SOLO;
+	return CP_WORD;
+}
+
+/* Simple case folding for the scripts where it matters most. */
+static uint32_t
+fold(uint32_t cp)
+{
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + 32;
+	if (cp < 0xc0)
+		return cp;
+	if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
+		return cp + 32;
+	if (cp >= 0x100 && cp <= 0x17f && cp != 0x130 && cp != 0x131)
+		return cp | 1;		/* Latin Extended-A pairs (roughly) */
+	if (cp >= 0x391 && cp <= 0x3ab)
+		return cp + 32;		/* Greek */
+	if (cp >= 0x410 && cp <= 0x42f)
+		return cp + 32;		/* Cyrillic */
+	if (cp >= 0x400 && cp <= 0x40f)
+		return cp + 80;
+	return cp;
+}
+
+
+struct word {
+	uint64_t	 h;
+	size_t		 len;		/* code points */
+	bool		 digits;	/* only ASCII digits */
+	bool		 solo;		/* a CJK character */
+};
+
+/* Calls fn for each word of s; stops after max words.  Returns the count. */
+static size_t
+for_each_word(const char *s, size_t max,
+    void (*fn)(const struct word *, void *), void *arg)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct word w = { 0 }, solo;
+	size_t n = 0;
+	uint32_t cp;
+
+	if (s == NULL)
+		return 0;
+	while (*p != '\0' && n < max) {
+		cp = next_cp(&p);
+		switch (classify(cp)) {
+		case CP_WORD:
+			if (w.len == 0) {
+				w.h = UINT64_C(0xcbf29ce484222325);
+				w.digits = true;
+			}
+			w.h = (w.h ^ fold(cp)) * UINT64_C(0x100000001b3);
+			w.digits = w.digits && cp >= '0' && cp <= '9';
+			w.len++;
+			break;
+		case CP_SOLO:
+		case CP_SEP:
+			if (w.len > 0) {
+				w.h = mix64(w.h);
+				fn(&w, arg);
+				n++;
+				w.len = 0;
+			}
+			if (classify(cp) == CP_SOLO && n < max) {
+				solo.h = mix64(cp ^ UINT64_C(0x5bd1e995));
+				solo.len = 1;
+				solo.digits = false;
+				solo.solo = true;
+				fn(&solo, arg);
+				n++;
+			}
+			break;
+		}
+	}
+	if (w.len > 0 && n < max) {
+		w.h = mix64(w.h);
+		fn(&w, arg);
+		n++;
+	}
+	return n;
+}
+
+struct shingler {
+	uint64_t	 w[SHINGLE_WORDS];
+	size_t		 nw;
+	uint64_t	*sh;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static void
+shingle_word_cb(const struct word *word, void *arg)
+{
+	struct shingler *s = arg;
+
+	memmove(s->w, s->w + 1, sizeof(s->w[0]) * (SHINGLE_WORDS - 1));
+	s->w[SHINGLE_WORDS - 1] = word->h;
+	if (++s->nw < SHINGLE_WORDS)
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->sh = xreallocarray(s->sh, s->cap, sizeof(*s->sh));
+	}
+	s->sh[s->n++] = mix64(s->w[0] ^ mix64(s->w[1] ^ mix64(s->w[2])));
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static size_t
+sort_unique(uint64_t *v, size_t n)
+{
+	size_t i, j;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (i = 1, j = 1; i < n; i++)
+		if (v[i] != v[j - 1])
+			v[j++] = v[i];
+	return j;
+}
+
+/* Words too common to say that two headlines are about one thing. */
+static const char *const title_stopwords[] = {
+	"about", "after", "again", "against", "also", "amid", "been",
+	"before", "being", "could", "from", "have", "into", "more", "most",
+	"news", "over", "says", "said", "than", "that", "their", "there",
+	"these", "they", "this", "under", "update", "video", "watch", "were",
+	"what", "when", "where", "which", "while", "will", "with", "would",
+	"your",
+};
+
+static void
+one_word_cb(const struct word *w, void *arg)
+{
+	*(uint64_t *)arg = w->h;
+}
+
+static bool
+is_title_stopword(uint64_t h)
+{
+	static uint64_t stop[ARRAY_SIZE(title_stopwords)];
+	static bool init;
+	size_t i;
+
+	if (!init) {
+		for (i = 0; i < ARRAY_SIZE(stop); i++)
+			for_each_word(title_stopwords[i], 1, one_word_cb,
+			    &stop[i]);
+		init = true;
+	}
+	for (i = 0; i < ARRAY_SIZE(stop); i++)
+		if (stop[i] == h)
+			return true;
+	return false;
+}
+
+static void
+title_word_cb(const struct word *w, void *arg)
+{
+	struct dedup_text *t = arg;
+
+	if (w->digits || (w->len < 4 && !w->solo) || is_title_stopword(w->h))
+		return;
+	if (t->ntw < MAX_TITLE_WORDS)
+		t->tw[t->ntw++] = w->h;
+}
+
+struct dedup_text *
+dedup_text_new(const char *title, const char *text)
+{
+	struct dedup_text *t = xcalloc(1, sizeof(*t));
+	struct shingler s = { 0 };
+	size_t nwords, i, k;
+	uint64_t v;
+
+	nwords = for_each_word(text, MAX_WORDS, shingle_word_cb, &s);
+	t->sh = s.sh;
+	t->n = nwords >= DEDUP_MIN_WORDS ? sort_unique(s.sh, s.n) : 0;
+	for_each_word(title, MAX_TITLE_WORDS, title_word_cb, t);
+	t->ntw = sort_unique(t->tw, t->ntw);
+
+	for (k = 0; k < DEDUP_K; k++)
+		t->mins[k] = UINT64_MAX;
+	for (i = 0; i < t->n; i++) {
+		for (k = 0; k < DEDUP_K; k++) {
+			/* One hash function per k: the shingle re-mixed with a
+			 * per-k constant. */
+			v = mix64(t->sh[i] ^ ((k + 1) * UINT64_C(0x9e3779b97f4a7c15)));
+			if (v < t->mins[k])
+				t->mins[k] = v;
+		}
+	}
+	return t;
+}
+
+void
+dedup_text_free(struct dedup_text *t)
+{
+	if (t == NULL)
+		return;
+	free(t->sh);
+	free(t);
+}
+
+size_t
+dedup_text_size(const struct dedup_text *t)
+{
+	return t->n;
+}
+
+size_t
+dedup_text_bands(const struct dedup_text *t, int64_t *bands)
+{
+	uint64_t h;
+	size_t b, r;
+
+	if (t->n == 0)
+		return 0;
+	for (b = 0; b < DEDUP_BANDS; b++) {
+		h = mix64(b + 1);
+		for (r = 0; r < DEDUP_ROWS; r++)
+			h = mix64(h ^ t->mins[b * DEDUP_ROWS + r]);
+		bands[b] = (int64_t)(h & BAND_MASK);
+	}
+	return DEDUP_BANDS;
+}
+
+/* Size of the intersection of two sorted sets. */
+static size_t
+intersect(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < na && j < nb) {
+		if (a[i] < b[j])
+			i++;
+		else if (a[i] > b[j])
+			j++;
+		else {
+			n++;
+			i++;
+			j++;
+		}
+	}
+	return n;
+}
+
+bool
+dedup_same_story(const struct dedup_text *a, const struct dedup_text *b,
+    double *ret_similarity)
+{
+	size_t inter, nmin;
+	double j;
+
+	if (a->n == 0 || b->n == 0) {
+		*ret_similarity = 0;
+		return false;
+	}
+	inter = intersect(a->sh, a->n, b->sh, b->n);
+	j = (double)inter / (double)(a->n + b->n - inter);
+	*ret_similarity = j;
+	nmin = a->n < b->n ? a->n : b->n;
+	if (nmin < SHORT_SHINGLES)
+		return j >= SHORT_JACCARD &&
+		    intersect(a->tw, a->ntw, b->tw, b->ntw) > 0;
+	return j >= SAME_JACCARD;
+}
+
+bool
+dedup_text_match(const struct dedup_text *a, const struct dedup_text *b,
+    double *ret_similarity)
+{
+	int64_t ba[DEDUP_BANDS], bb[DEDUP_BANDS];
+	bool shared = false;
+	size_t i, j;
+
+	*ret_similarity = 0;
+	if (dedup_text_bands(a, ba) == 0 || dedup_text_bands(b, bb) == 0)
+		return false;
+	for (i = 0; i < DEDUP_BANDS && !shared; i++)
+		for (j = 0; j < DEDUP_BANDS && !shared; j++)
+			shared = ba[i] == bb[j];
+	if (!shared)
+		return false;
+	return dedup_same_story(a, b, ret_similarity);
+}
