@@ -17,6 +17,21 @@ static const struct {
 	int		(*run)(int, char **, struct ctl_opts *);
 	const char	*synopsis;
 } commands[] = {
+	{ "list", ctl_list, "list [--unread|--all|--starred] [--feed NAME] "
+	    "[--since WHEN] [--limit N] [--all-copies]" },
+	{ "show", ctl_show, "show [--html] ID" },
+	{ "read", ctl_read, "read ID...|--feed NAME|--all" },
+	{ "unread", ctl_unread, "unread ID...|--feed NAME|--all" },
+	{ "star", ctl_star, "star ID...|--feed NAME|--all" },
+	{ "unstar", ctl_unstar, "unstar ID...|--feed NAME|--all" },
+	{ "feeds", ctl_feeds, "feeds" },
+	{ "add", ctl_add, "add [--name NAME] [--fulltext] [--no-discover] URL" },
+	{ "remove", ctl_remove, "remove NAME" },
+	{ "refresh", ctl_refresh, "refresh [--wait] [NAME...]" },
+	{ "watch", ctl_watch, "watch [--feed NAME]..." },
+	{ "search", ctl_search, "search [--unread] [--feed NAME] [--limit N] "
+	    "QUERY" },
+	{ "status", ctl_status, "status" },
 	{ "parse", ctl_parse,
 	    "parse [--base URL] [--content-type TYPE] FILE|-" },
 };

@@ -331,7 +331,7 @@ m_get_info(struct service *svc, struct service_conn *sc,
 		return;
 	server_call_reply(call, json_pack("{s:s,s:s,s:s,s:s,s:[s,s]}",
 	    "vendor", "feedd", "product", "feedd", "version", PACKAGE_VERSION,
-	    "url", PACKAGE_URL[0] ? PACKAGE_URL : "https://varlink.org",
+	    "url", PACKAGE_URL,
 	    "interfaces", VARLINK_SERVICE, INTERFACE));
 }
 
