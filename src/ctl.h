@@ -102,6 +102,10 @@ int	ctl_remove(int argc, char **argv, struct ctl_opts *);
 int	ctl_refresh(int argc, char **argv, struct ctl_opts *);
 int	ctl_status(int argc, char **argv, struct ctl_opts *);
 
+/* Digests and OPML (ctl_digest.c, ctl_opml.c). */
+int	ctl_digest(int argc, char **argv, struct ctl_opts *);
+
+int	ctl_extract(int argc, char **argv, struct ctl_opts *);
 int	ctl_parse(int argc, char **argv, struct ctl_opts *);
 
 #endif

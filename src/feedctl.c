@@ -32,6 +32,15 @@ static const struct {
 	{ "search", ctl_search, "search [--unread] [--feed NAME] [--limit N] "
 	    "QUERY" },
 	{ "status", ctl_status, "status" },
+	{ "digest", ctl_digest, "digest [--since WHEN] [--cursor NAME] "
+	    "[--feed NAME]... [--unread]\n"
+	    "                [--format text|markdown|html|json|mbox] "
+	    "[--per-item] [--full|--excerpt N]\n"
+	    "                [--mark-read] [--limit N] [--output FILE] "
+	    "[--always]\n"
+	    "                [--to ADDR] [--from ADDR] [--subject TEXT]" },
+	{ "extract", ctl_extract,
+	    "extract [--url URL] [--content-type TYPE] FILE|-|URL" },
 	{ "parse", ctl_parse,
 	    "parse [--base URL] [--content-type TYPE] FILE|-" },
 };

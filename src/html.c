@@ -139,12 +139,14 @@ clean_utf8(struct buf *out, const char *s, size_t len)
 }
 
 /*
- * XML_PARSE_HUGE: without it libxml2 drops everything below depth 256,
- * which unclosed tags reach on real pages.  Input size is capped by the
- * callers, and nothing here recurses over the tree.
+ * Parses clean UTF-8.  XML_PARSE_HUGE: without it libxml2 drops everything
+ * below depth 256, which unclosed tags reach on real pages; input size is
+ * capped by the callers, and nothing here recurses over the tree.  (A
+ * static input buffer would spare libxml2's copy, but the 2.9 HTML parser
+ * re-reads input from one after shrinking it.)
  */
-static htmlDocPtr
-parse_clean(const char *s, size_t len)
+htmlDocPtr
+html_parse_decoded(const char *s, size_t len)
 {
 	htmlParserCtxtPtr ctxt;
 	htmlDocPtr doc;
@@ -152,15 +154,15 @@ parse_clean(const char *s, size_t len)
 	    HTML_PARSE_NOWARNING | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT |
 	    HTML_PARSE_NODEFDTD | XML_PARSE_HUGE;
 
-	if (len > INT32_MAX)
-		len = INT32_MAX;
-	if ((ctxt = htmlNewParserCtxt()) == NULL)
-		return NULL;
 	/* libxml2 wants a non-empty buffer. */
 	if (len == 0) {
 		s = " ";
 		len = 1;
 	}
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	if ((ctxt = htmlNewParserCtxt()) == NULL)
+		return NULL;
 	doc = htmlCtxtReadMemory(ctxt, s, (int)len, NULL, "UTF-8", opts);
 	htmlFreeParserCtxt(ctxt);
 	return doc;
@@ -173,7 +175,8 @@ html_parse_utf8(const char *html, size_t len)
 	htmlDocPtr doc;
 
 	clean_utf8(&b, html, len);
-	doc = parse_clean(b.data ? b.data : "", b.len);
+	buf_puts(&b, "");
+	doc = html_parse_decoded(b.data, b.len);
 	buf_free(&b);
 	return doc;
 }
@@ -380,7 +383,7 @@ html_decode(struct buf *out, const char *data, size_t len,
 			data += 3;
 			len -= 3;
 		}
-		utf8_append_clean(out, data, len);
+		clean_utf8(out, data, len);
 		return;
 	}
 	if (strncmp(charset, "UTF-16", 6) == 0 && len >= 2 &&
@@ -391,7 +394,7 @@ html_decode(struct buf *out, const char *data, size_t len,
 	cd = iconv_open("UTF-8", charset);
 	if (cd == (iconv_t)-1 && (cd = iconv_open("UTF-8", "WINDOWS-1252")) ==
 	    (iconv_t)-1) {
-		utf8_append_clean(out, data, len);
+		clean_utf8(out, data, len);
 		return;
 	}
 	in = (char *)data;
@@ -400,7 +403,7 @@ html_decode(struct buf *out, const char *data, size_t len,
 		o = tmp;
 		oleft = sizeof(tmp);
 		r = iconv(cd, &in, &inleft, &o, &oleft);
-		utf8_append_clean(out, tmp, (size_t)(o - tmp));
+		clean_utf8(out, tmp, (size_t)(o - tmp));
 		if (r != (size_t)-1)
 			break;
 		if (errno == E2BIG)
@@ -415,7 +418,7 @@ html_decode(struct buf *out, const char *data, size_t len,
 	o = tmp;
 	oleft = sizeof(tmp);
 	iconv(cd, NULL, NULL, &o, &oleft);
-	utf8_append_clean(out, tmp, (size_t)(o - tmp));
+	clean_utf8(out, tmp, (size_t)(o - tmp));
 	iconv_close(cd);
 }
 

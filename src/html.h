@@ -43,6 +43,12 @@ void	 html_node_text(struct buf *out, const xmlNode *node);
 htmlDocPtr html_parse_utf8(const char *html, size_t len);
 
 /*
+ * Parses text that html_decode() produced, without cleaning it again.
+ * Same result as html_parse_utf8().
+ */
+htmlDocPtr html_parse_decoded(const char *s, size_t len);
+
+/*
  * The charset a page is in (a name iconv knows, e.g. "UTF-8",
  * "WINDOWS-1252", "GB18030"), decided as browsers do, in this order: a
  * byte-order mark; bytes that are well-formed UTF-8 with non-ASCII in them
@@ -57,9 +63,10 @@ const char *html_sniff_charset(const char *data, size_t len,
 	    const char *content_type);
 
 /*
- * Appends [data, data+len) in charset to out as well-formed UTF-8 without
- * NUL bytes: undecodable bytes become U+FFFD, a leading BOM is dropped.
- * An unknown charset is read as windows-1252.
+ * Appends [data, data+len) in charset to out as well-formed UTF-8 ready
+ * for html_parse_decoded(): undecodable bytes become U+FFFD, a leading BOM
+ * is dropped, NULs dropped and other control characters but white space
+ * made spaces.  An unknown charset is read as windows-1252.
  */
 void	 html_decode(struct buf *out, const char *data, size_t len,
 	    const char *charset);
