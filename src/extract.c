@@ -309,18 +309,27 @@ count_commas(const char *s)
 	return n;
 }
 
-/* Plain text of a subtree, whitespace collapsed and trimmed. */
-static char *
-inner_text(const xmlNode *n)
+static bool
+raw_text_cb(xmlNode *n, void *arg)
 {
-	struct buf b = { 0 };
-	char *s, *o, *p;
+	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+		if (n->content != NULL)
+			buf_puts(arg, (const char *)n->content);
+		return false;
+	}
+	return true;
+}
+
+/* Collapses white space runs of s in place and trims it; returns s. */
+static char *
+squeeze(char *s)
+{
+	char *o, *p;
 	bool space = true;
 
-	html_node_text(&b, n);
-	s = buf_take(&b);
 	for (p = o = s; *p != '\0'; p++) {
-		if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+		if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' ||
+		    *p == '\f') {
 			if (!space)
 				*o++ = ' ';
 			space = true;
@@ -333,6 +342,27 @@ inner_text(const xmlNode *n)
 		o--;
 	*o = '\0';
 	return s;
+}
+
+/* All the text below n, even where no browser shows it (<title>). */
+static char *
+raw_text(const xmlNode *n)
+{
+	struct buf b = { 0 };
+
+	buf_puts(&b, "");
+	html_walk((xmlNode *)n, raw_text_cb, NULL, &b);
+	return squeeze(buf_take(&b));
+}
+
+/* Plain text of a subtree, whitespace collapsed and trimmed. */
+static char *
+inner_text(const xmlNode *n)
+{
+	struct buf b = { 0 };
+
+	html_node_text(&b, n);
+	return squeeze(buf_take(&b));
 }
 
 static bool
@@ -1107,7 +1137,7 @@ meta_enter_cb(xmlNode *n, void *arg)
 	case 't':
 		if (tag_is(n, "title")) {
 			if (m->title == NULL) {
-				m->title = inner_text(n);
+				m->title = raw_text(n);
 				if (m->title[0] == '\0')
 					str_set(&m->title, NULL);
 			}
@@ -2050,6 +2080,201 @@ prep_article(struct ctx *cx, xmlNode *art)
 	free(l.v);
 }
 
+/* ---- boilerplate inside the article ---- */
+
+/*
+ * Words of class and id names (split at punctuation and camelCase, lower
+ * case) that name page furniture rather than article text.  A word
+ * matches a token it starts ("subscri" matches "subscribe-box").
+ */
+static const char *const furniture_words[] = {
+	"share", "sharing", "social", "related", "newsletter", "subscri",
+	"signup", "promo", "cookie", "consent", "gdpr", "breadcrumb",
+	"comment", "disqus", "sidebar", "widget", "advert", "sponsor",
+	"outbrain", "taboola", "recommend", "readmore", "toolbar", "paywall",
+	"donat", "popup", "modal", "pagination", "pager", "taglist",
+	"tagcloud", "keywords", "rating", "print", "footer", "copyright",
+	"trending", "popular", "most-read", "mostread", "follow", NULL,
+};
+/* Whole tokens only. */
+static const char *const furniture_tokens[] = {
+	"ad", "ads", "tag", "tags", "nav", "menu", "also", "more", "topics",
+	"adsense", "banner", NULL,
+};
+/* Furniture only when short: metadata lines around the text. */
+static const char *const meta_words[] = {
+	"byline", "author", "dateline", "timestamp", "date", "time",
+	"published", "updated", "caption", "credit", "meta", "kicker",
+	"eyebrow", "category", "categories", "label", "source", "info",
+	"posted", NULL,
+};
+static const char *const content_words[] = {
+	"content", "article", "body", "entry", "story", "text", "main",
+	"post", NULL,
+};
+
+struct tokens {
+	char	 buf[256];
+	char	*v[32];
+	size_t	 n;
+};
+
+/* Number of words in a hyphenated or underscored name. */
+static size_t
+slug_words(const char *s)
+{
+	size_t n = 1;
+
+	for (; *s != '\0'; s++)
+		if (*s == '-' || *s == '_')
+			n++;
+	return n;
+}
+
+/* Splits class and id of n into lower-case words. */
+static void
+class_tokens(const xmlNode *n, struct tokens *t)
+{
+	const char *names[2] = { html_attr(n, "class"), html_attr(n, "id") };
+	size_t o = 0, i;
+	const char *p;
+	bool in = false;
+
+	t->n = 0;
+	for (i = 0; i < 2; i++) {
+		if (names[i] == NULL)
+			continue;
+		/*
+		 * An id of many words is a slug made from a heading
+		 * ("sharing-with-a-single-developer"), not a role.
+		 */
+		if (i == 1 && slug_words(names[i]) >= 3)
+			continue;
+		for (p = names[i]; *p != '\0' && o + 2 < sizeof(t->buf); p++) {
+			unsigned char c = (unsigned char)*p;
+			bool alnum = isalnum(c);
+			bool hump = in && isupper(c) && p > names[i] &&
+			    islower((unsigned char)p[-1]);
+
+			if (!alnum || hump) {
+				if (in) {
+					t->buf[o++] = '\0';
+					in = false;
+				}
+				if (!alnum)
+					continue;
+			}
+			if (!in) {
+				if (t->n == ARRAY_SIZE(t->v))
+					break;
+				t->v[t->n++] = t->buf + o;
+				in = true;
+			}
+			t->buf[o++] = (char)tolower(c);
+		}
+		if (in) {
+			t->buf[o++] = '\0';
+			in = false;
+		}
+	}
+	t->buf[o] = '\0';
+}
+
+static bool
+tokens_match(const struct tokens *t, const char *const *prefixes,
+    const char *const *whole)
+{
+	size_t i, k;
+
+	for (i = 0; i < t->n; i++) {
+		for (k = 0; prefixes != NULL && prefixes[k] != NULL; k++)
+			if (str_has_prefix(t->v[i], prefixes[k]))
+				return true;
+		for (k = 0; whole != NULL && whole[k] != NULL; k++)
+			if (strcmp(t->v[i], whole[k]) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* What the class/id of n says it is. */
+enum furniture { FURN_NONE, FURN_META, FURN_BOX };
+
+static enum furniture
+furniture_kind(const xmlNode *n, int text, int article_text)
+{
+	struct tokens t;
+	bool content;
+
+	class_tokens(n, &t);
+	if (t.n == 0)
+		return FURN_NONE;
+	content = tokens_match(&t, content_words, NULL);
+	if (tokens_match(&t, furniture_words, furniture_tokens)) {
+		/* A box holding most of the article is the article. */
+		if (text * 2 > article_text || (content && text >= 300))
+			return FURN_NONE;
+		return FURN_BOX;
+	}
+	if (tokens_match(&t, meta_words, NULL) && text < 200)
+		return FURN_META;
+	return FURN_NONE;
+}
+
+/*
+ * Removes page furniture the article picked up: share bars, related and
+ * newsletter boxes, tag lists, comment sections, and short metadata lines
+ * (dates, bylines) the page marks as such.
+ */
+static void
+trim_furniture(xmlNode *art)
+{
+	xmlNode *n, *next;
+	int total = info(art) != NULL ? info(art)->text : 0;
+
+	n = first_elem(art);
+	while (n != NULL) {
+		if (info(n) != NULL && !tag_is(n, "body") &&
+		    furniture_kind(n, info(n)->text, total) != FURN_NONE) {
+			next = next_node(n, art, true);
+			remove_counted(n);
+			n = next;
+			continue;
+		}
+		n = next_node(n, art, false);
+	}
+}
+
+/* Captions and figures: kept in the HTML, not part of the text. */
+static bool
+is_caption(const xmlNode *n)
+{
+	struct tokens t;
+	static const char *const words[] = { "caption", "credit", NULL };
+
+	if (tag_is(n, "figcaption") || tag_is(n, "figure") ||
+	    tag_is(n, "picture"))
+		return true;
+	class_tokens(n, &t);
+	return tokens_match(&t, words, NULL);
+}
+
+static void
+strip_captions(xmlNode *art)
+{
+	xmlNode *n = first_elem(art), *next;
+
+	while (n != NULL) {
+		if (is_caption(n)) {
+			next = next_node(n, art, true);
+			remove_node(n);
+			n = next;
+			continue;
+		}
+		n = next_node(n, art, false);
+	}
+}
+
 /* ---- driver ---- */
 
 /* Binary data is not worth parsing: image, archive, PDF, NULs. */
@@ -2132,6 +2357,7 @@ grab_once(struct ctx *cx, htmlDocPtr doc)
 	top = pick_top(cx, body, &cands);
 	art = gather_siblings(cx, top);
 	prep_article(cx, art);
+	trim_furniture(art);
 	free(score.v);
 	free(cands.v);
 	return art;
@@ -2163,6 +2389,13 @@ article_set_text(struct article *a, struct ctx *cx, xmlNode *art,
 	if (art != NULL && a->text[0] != '\0')
 		sanitize_node(&b, art, url);
 	a->html = buf_take(&b);
+	if (art != NULL) {
+		strip_captions(art);
+		buf_puts(&b, "");
+		html_node_text(&b, art);
+		free(a->text);
+		a->text = buf_take(&b);
+	}
 }
 
 int
