@@ -575,10 +575,10 @@ job_setup(struct fetch *f, struct fetch_job *job,
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, o->timeout);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-	/* Under 64 bytes/s for a third of the timeout: give up early. */
+	/* Under 64 bytes/s for half the timeout (at most 30 s): give up. */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 64L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-	    o->timeout / 3 > 0 ? o->timeout / 3 : 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->timeout / 2 < 1 ? 1L :
+	    o->timeout / 2 > 30 ? 30L : o->timeout / 2);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)job->max_body);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
