@@ -343,7 +343,7 @@ static void
 conn_flush(struct conn *c)
 {
 	struct server *s = c->server;
-	bool had = out_pending(c) > 0;
+	bool waiting = ev_is_active(&c->wio);
 	ssize_t n;
 
 	while (!c->dead && out_pending(c) > 0) {
@@ -357,10 +357,12 @@ conn_flush(struct conn *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!ev_is_active(&c->wio))
+			/* The client is not reading: from now on the send
+			 * timeout applies. */
+			if (!waiting) {
 				ev_io_start(s->loop, &c->wio);
-			if (!had)
 				conn_timer_arm(c);
+			}
 			return;
 		}
 		/* EPIPE, ECONNRESET: the client is gone. */
@@ -369,15 +371,16 @@ conn_flush(struct conn *c)
 	}
 	if (c->dead)
 		return;
-	ev_io_stop(s->loop, &c->wio);
 	/* Give back the memory of a big reply. */
 	if (c->out.cap > 4 * OUT_LOW_WATER)
 		buf_free(&c->out);
 	else
 		buf_clear(&c->out);
 	c->out_off = 0;
-	if (had)
+	if (waiting) {
+		ev_io_stop(s->loop, &c->wio);
 		conn_timer_arm(c);
+	}
 }
 
 static void
