@@ -1458,6 +1458,34 @@ subtree_any(xmlNode *root, bool (*pred)(const xmlNode *))
 	return false;
 }
 
+/*
+ * Embedded posts (tweets, Instagram, TikTok) quoted in an article are part
+ * of it, though their wrappers look like social-media furniture.
+ */
+static bool
+is_embedded_post(const xmlNode *n)
+{
+	static const char *const classes[] = {
+		"twitter-tweet", "instagram-media", "tiktok-embed",
+		"reddit-card", "twitter-video", "bluesky-embed", NULL,
+	};
+	const char *c;
+	size_t i;
+
+	if (!tag_is(n, "blockquote") || (c = html_attr(n, "class")) == NULL)
+		return false;
+	for (i = 0; classes[i] != NULL; i++)
+		if (strstr(c, classes[i]) != NULL)
+			return true;
+	return false;
+}
+
+static bool
+has_embedded_post(xmlNode *n)
+{
+	return is_embedded_post(n) || subtree_any(n, is_embedded_post);
+}
+
 static bool
 is_div_to_p_block(const xmlNode *n)
 {
@@ -1613,7 +1641,8 @@ grab_walk(struct ctx *cx, xmlNode *root, struct nodelist *score)
 		    !contains_any(ms, maybe_words) &&
 		    !tag_is(n, "body") && !tag_is(n, "a") &&
 		    !has_ancestor(n, "table", 0) &&
-		    !has_ancestor(n, "code", 0)) ||
+		    !has_ancestor(n, "code", 0) &&
+		    !has_embedded_post(n)) ||
 		    (role != NULL && name_in(role, unlikely_roles)))) {
 			next = next_node(n, root, true);
 			remove_counted(n);
@@ -1955,7 +1984,8 @@ should_remove(struct ctx *cx, xmlNode *n, const char *tag)
 		is_list = (double)ni->list / ni->text > 0.9;
 	if (strcmp(tag, "table") == 0 && ni->datatable)
 		return false;
-	if (in_data_table(n) || has_ancestor(n, "code", 0))
+	if (in_data_table(n) || has_ancestor(n, "code", 0) ||
+	    has_embedded_post(n))
 		return false;
 	weight = class_weight(cx, n);
 	if (weight < 0)
@@ -2094,7 +2124,8 @@ static const char *const furniture_words[] = {
 	"outbrain", "taboola", "recommend", "readmore", "toolbar", "paywall",
 	"donat", "popup", "modal", "pagination", "pager", "taglist",
 	"tagcloud", "keywords", "rating", "print", "footer", "copyright",
-	"trending", "popular", "most-read", "mostread", "follow", NULL,
+	"trending", "popular", "most-read", "mostread", "follow", "rollover",
+	"tooltip", "hovercard", "popover", NULL,
 };
 /* Whole tokens only. */
 static const char *const furniture_tokens[] = {
@@ -2235,7 +2266,8 @@ trim_furniture(xmlNode *art)
 	n = first_elem(art);
 	while (n != NULL) {
 		if (info(n) != NULL && !tag_is(n, "body") &&
-		    furniture_kind(n, info(n)->text, total) != FURN_NONE) {
+		    furniture_kind(n, info(n)->text, total) != FURN_NONE &&
+		    !has_embedded_post(n)) {
 			next = next_node(n, art, true);
 			remove_counted(n);
 			n = next;
@@ -2243,6 +2275,315 @@ trim_furniture(xmlNode *art)
 		}
 		n = next_node(n, art, false);
 	}
+}
+
+/* ---- boilerplate blocks, by their words ---- */
+
+/* Whole blocks that are only a label of page furniture. */
+static const char *const label_texts[] = {
+	"advertisement", "advert", "ad", "ads", "sponsored", "anzeige",
+	"publicidad", "publicité", "publicidade", "werbung",
+	"skip to content", "skip to main content", "comments", "comment",
+	"tags", "share", "share this", "share this article", "share this story",
+	"print", "email", "e-mail", "tweet", "close", "menu", "search",
+	"loading", "related", "related articles", "related stories",
+	"related posts", "related content", "more", "read more",
+	"continue reading", "show more", "load more", "see more",
+	"this slideshow requires javascript", "featured", "trending",
+	"popular", "most popular", "most read", "recommended",
+	"recommended for you", "you may also like", "you might also like",
+	"don't miss", "don\xe2\x80\x99t miss", "newsletter", "subscribe",
+	"sign up", "follow us", "listen", "watch", "video", "photos",
+	"gallery", "top stories", "latest news", "more stories",
+	"more from", "leia mais", "leia tamb\xc3\xa9m", "veja tamb\xc3\xa9m",
+	"lesen sie auch", "mehr zum thema", "lire aussi", "lee tambi\xc3\xa9n",
+	"ver tambi\xc3\xa9n", "next article", "previous article",
+	"back to top", NULL,
+};
+
+/* Short blocks starting so are pointers elsewhere, tags or notices. */
+static const char *const boiler_prefixes[] = {
+	"read more:", "read also", "read next", "see also", "see more:",
+	"related:", "related coverage", "more:", "more on this", "don't miss",
+	"don\xe2\x80\x99t miss", "also read", "also see", "recommended:",
+	"leia tamb\xc3\xa9m", "leia mais:", "veja tamb\xc3\xa9m",
+	"lesen sie auch", "lesen sie mehr", "mehr zum thema",
+	"lire aussi", "\xc3\xa0 lire aussi", "a lire aussi",
+	"lee tambi\xc3\xa9n", "lea tambi\xc3\xa9n", "leer m\xc3\xa1s",
+	"ver tambi\xc3\xa9n", "leggi anche", "tags:", "tags ", "tag:",
+	"topics:", "filed under", "posted in", "categories:", "category:",
+	"share this", "share on", "click to share", "follow us",
+	"sign up for", "subscribe to", "advertisement", "photo:",
+	"photograph:", "image:", "credit:", "this slideshow", "click here to", "have a tip",
+	"get the latest", "watch:", "watch the", "video:", "trending:",
+	NULL,
+};
+
+/*
+ * Words that make a short block a notice: the key word and at least
+ * `need` of the others.
+ */
+static const struct {
+	const char	*key;
+	int		 need;
+	bool		 edge;	/* only among the first or last blocks */
+	const char	*words[14];
+} notices[] = {
+	/* Cookie and consent banners. */
+	{ "cookie", 1, false, { "we use", "this site", "this website", "our site",
+	    "our website", "you agree", "you consent", "accept",
+	    "by continuing", "continue to use", "privacy policy",
+	    "cookie policy", "cookie settings", NULL } },
+	/* Newsletter and subscription pitches. */
+	{ "newsletter", 1, false, { "sign up", "subscribe", "inbox", "delivered",
+	    NULL } },
+	{ "subscri", 1, false, { "inbox", "unlimited access",
+	    "digital access", "subscribe now", "subscribe today", NULL } },
+	/* Comment policies, in a few languages. */
+	{ "comment", 2, true, { "moderat", "policy", "guideline", "approv",
+	    "respect", "offensive", "civil", "rules", "reserve the right",
+	    "inappropriate", "abusive", "off-topic", "terms", NULL } },
+	{ "coment", 2, true, { "moderad", "pol\xc3\xadtica", "aprovad", "respeit",
+	    "respet", "ofens", "regras", "normas", "termos", "t\xc3\xa9rminos",
+	    NULL } },
+	{ "komment", 2, true, { "moderat", "richtlinien", "regeln", "netiquette",
+	    "beleidig", "freigeschaltet", NULL } },
+	{ "commentaire", 2, true, { "mod\xc3\xa9r", "charte", "respect",
+	    "injurieu", "r\xc3\xa8gles", NULL } },
+	/* Contact lines under the article. */
+	{ "reached at", 1, true, { "@", "email", "twitter", NULL } },
+	{ "follow him on", 0, true, { NULL } },
+	{ "follow her on", 0, true, { NULL } },
+	{ "follow them on", 0, true, { NULL } },
+	{ "follow us on", 0, true, { NULL } },
+	{ "news tip", 0, true, { NULL } },
+};
+
+/* Lower case for ASCII letters, in place. */
+static void
+ascii_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* s without trailing punctuation and spaces, compared with a label. */
+static bool
+is_label(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	while (n > 0 && (strchr(" .:!?|>\xc2\xbb\xe2\x80\xa6", s[n - 1]) !=
+	    NULL || (unsigned char)s[n - 1] >= 0x80)) {
+		/* Drop a trailing "..." or "»" (UTF-8, byte by byte). */
+		if ((unsigned char)s[n - 1] >= 0x80 && !(n >= 3 &&
+		    memcmp(s + n - 3, "\xe2\x80\xa6", 3) == 0) && !(n >= 2 &&
+		    memcmp(s + n - 2, "\xc2\xbb", 2) == 0))
+			break;
+		n--;
+	}
+	for (i = 0; label_texts[i] != NULL; i++)
+		if (strlen(label_texts[i]) == n &&
+		    strncmp(s, label_texts[i], n) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_notice(const char *s, bool edge)
+{
+	size_t i, k;
+	int hits;
+
+	for (i = 0; i < ARRAY_SIZE(notices); i++) {
+		if ((notices[i].edge && !edge) ||
+		    strstr(s, notices[i].key) == NULL)
+			continue;
+		hits = 0;
+		for (k = 0; k < ARRAY_SIZE(notices[i].words) &&
+		    notices[i].words[k] != NULL; k++)
+			if (strstr(s, notices[i].words[k]) != NULL)
+				hits++;
+		if (hits >= notices[i].need)
+			return true;
+	}
+	return false;
+}
+
+static size_t
+word_count(const char *s)
+{
+	return count_words(s);
+}
+
+/* A line that is a date or time and little else (a dateline). */
+static bool
+is_dateline(const char *s)
+{
+	size_t words = 0, digits = 0;
+	bool year = false, clock = false, in = false, dig = false;
+	const char *p;
+
+	for (p = s; *p != '\0'; p++) {
+		if (isspace((unsigned char)*p) || *p == ',' || *p == '|') {
+			if (in) {
+				words++;
+				digits += dig;
+			}
+			in = dig = false;
+			continue;
+		}
+		in = true;
+		if (isdigit((unsigned char)*p)) {
+			dig = true;
+			if ((p[0] == '1' && p[1] == '9') || (p[0] == '2' &&
+			    p[1] == '0'))
+				if (isdigit((unsigned char)p[2]) &&
+				    isdigit((unsigned char)p[3]) &&
+				    !isdigit((unsigned char)p[4]) &&
+				    (p == s || !isdigit((unsigned char)p[-1])))
+					year = true;
+			if (p[1] == ':' && isdigit((unsigned char)p[2]))
+				clock = true;
+		}
+	}
+	if (in) {
+		words++;
+		digits += dig;
+	}
+	return words <= 18 && digits >= 2 && (year || clock);
+}
+
+static bool
+is_byline_text(const char *s)
+{
+	static const char *const by[] = {
+		"by ", "por ", "von ", "par ", "door ", "di ", "av ", "af ",
+		"written by", "posted by", "escrito por", NULL,
+	};
+	size_t i;
+
+	if (word_count(s) > 8)
+		return false;
+	for (i = 0; by[i] != NULL; i++)
+		if (str_has_prefix(s, by[i]))
+			return true;
+	return false;
+}
+
+static bool
+is_text_block(const xmlNode *n)
+{
+	static const char *const tags[] = {
+		"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd",
+		"blockquote", "pre", "td", "th", "div", "section", "address",
+		"figcaption", "summary", "header", "footer", "article",
+		"aside", "nav", "ul", "ol", "dl", "table", "tr", "figure", NULL,
+	};
+
+	return tag_in(n, tags);
+}
+
+static bool
+is_inner_block(const xmlNode *n)
+{
+	return html_is_block((const char *)n->name) || tag_is(n, "li") ||
+	    tag_is(n, "td") || tag_is(n, "th") || tag_is(n, "br");
+}
+
+/* Blocks with no block inside: the paragraphs of the article. */
+static void
+collect_leaf_blocks(xmlNode *art, struct nodelist *l)
+{
+	xmlNode *n = first_elem(art);
+
+	l->n = 0;
+	while (n != NULL) {
+		if (is_text_block(n) && !subtree_any(n, is_inner_block)) {
+			nodelist_push(l, n);
+			n = next_node(n, art, true);
+			continue;
+		}
+		n = next_node(n, art, false);
+	}
+}
+
+/* Removes a block and any ancestor it leaves without text. */
+static void
+remove_block(xmlNode *n, xmlNode *art)
+{
+	xmlNode *p;
+
+	for (p = n->parent; p != art && is_elem(p) && info(p) != NULL &&
+	    info(n) != NULL && info(p)->text == info(n)->text &&
+	    info(p)->n_img == 0; p = p->parent)
+		n = p;
+	remove_counted(n);
+}
+
+/*
+ * Cuts blocks whose words mark them as furniture: labels ("Advertisement",
+ * "Share"), pointers elsewhere ("Read also: ..."), tag lists, cookie,
+ * newsletter and comment-policy notices, copyright and contact lines;
+ * at the start and end of the article, also datelines and bylines.
+ */
+static void
+trim_boilerplate(xmlNode *art)
+{
+	struct nodelist l = { 0 };
+	char **texts;
+	size_t i, k, first = 0, last, n_text;
+
+	collect_leaf_blocks(art, &l);
+	if (l.n == 0) {
+		free(l.v);
+		return;
+	}
+	texts = xcalloc(l.n, sizeof(*texts));
+	for (i = 0; i < l.n; i++) {
+		texts[i] = inner_text(l.v[i]);
+		ascii_lower(texts[i]);
+	}
+	/* Edges: the first and last three blocks that have text. */
+	for (n_text = 0, i = 0; i < l.n; i++)
+		if (texts[i][0] != '\0')
+			n_text++;
+	last = n_text;
+	for (k = 0, i = 0; i < l.n; i++) {
+		const char *t = texts[i];
+		size_t len = strlen(t);
+		bool edge, cut = false;
+
+		if (t[0] == '\0')
+			continue;
+		edge = k < 3 || k + 3 >= last;
+		(void)first;
+		k++;
+		if (has_embedded_post(l.v[i]))
+			continue;
+		if (len < 60 && is_label(t))
+			cut = true;
+		else if (len < 250) {
+			size_t j;
+
+			for (j = 0; boiler_prefixes[j] != NULL; j++)
+				if (str_has_prefix(t, boiler_prefixes[j])) {
+					cut = true;
+					break;
+				}
+		}
+		if (!cut && len < 400 && is_notice(t, edge))
+			cut = true;
+		if (!cut && edge && len < 160 && (is_dateline(t) ||
+		    (k <= 3 && is_byline_text(t))))
+			cut = true;
+		if (cut)
+			remove_block(l.v[i], art);
+	}
+	for (i = 0; i < l.n; i++)
+		free(texts[i]);
+	free(texts);
+	free(l.v);
 }
 
 /* Captions and figures: kept in the HTML, not part of the text. */
@@ -2358,6 +2699,7 @@ grab_once(struct ctx *cx, htmlDocPtr doc)
 	art = gather_siblings(cx, top);
 	prep_article(cx, art);
 	trim_furniture(art);
+	trim_boilerplate(art);
 	free(score.v);
 	free(cands.v);
 	return art;
