@@ -1,0 +1,1082 @@
+/*
+ * parse_prep: turns the bytes of an XML feed into what libxml2 can parse
+ * without giving up on the real web, in one streaming pass:
+ *
+ * 1. Charset: a byte-order mark, else the HTTP charset, else the XML
+ *    declaration, else UTF-8; ISO-8859-1 and US-ASCII labels mean
+ *    windows-1252.  Everything is converted to UTF-8 here (iconv), bytes
+ *    that are not UTF-8 in a UTF-8 document are read as windows-1252, and
+ *    characters XML forbids (C0 controls, NUL, U+FFFE/F) are dropped.  The
+ *    XML declaration is dropped too, so a stale encoding= in it can never
+ *    make libxml2 convert twice.
+ *
+ * 2. Markup repair that libxml2's recover mode does badly (it drops every
+ *    entity reference after the first error and stops at a '<' that does
+ *    not start a tag): every reference becomes a character or a numeric
+ *    reference (&amp; -> &#38;, &eacute; -> é), HTML's named entities
+ *    are known without a DTD, an undeclared one or a bare '&' becomes
+ *    text, a stray '<' becomes &lt;, unquoted attribute values get quotes.
+ *
+ * 3. The DOCTYPE never reaches libxml2.  Its internal general entities are
+ *    kept and expanded here within a budget (billion laughs, quadratic
+ *    blowup); external entities expand to nothing and nothing is ever
+ *    loaded, so there is no XXE.
+ *
+ * Comments, CDATA sections and processing instructions pass unchanged.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+
+#include "parse_int.h"
+#include "util.h"
+
+#define PREP_HEAD_MAX		1024	/* bytes read to find the charset */
+#define PREP_MAX_JUNK		(64u << 10)	/* text before the root */
+#define PREP_MAX_DOCTYPE	(256u << 10)	/* DOCTYPE bytes examined */
+#define PREP_MAX_ENTITIES	1024
+#define PREP_MAX_ENTITY_VALUE	(64u << 10)
+#define PREP_MAX_EXPANSION	(1u << 20)	/* bytes from user entities */
+#define PREP_EXPANSION_COST	16	/* budget each reference costs */
+#define PREP_MAX_ENTITY_DEPTH	8
+#define PREP_MAX_REF		40	/* longest entity reference */
+
+enum fstate {
+	F_PROLOG,		/* before the first '<' */
+	F_TEXT,
+	F_TAG,			/* inside <...>, outside attribute values */
+	F_ATTR,			/* inside a quoted attribute value */
+	F_ATTR_UQ,		/* inside an unquoted one (quotes added) */
+	F_COMMENT,
+	F_CDATA,
+	F_PI,
+	F_XMLDECL,		/* <?xml ...?>: dropped */
+	F_DOCTYPE,
+};
+
+/* Where a character is emitted: text may hold markup, attributes not. */
+enum ctx { CTX_TEXT, CTX_ATTR };
+
+struct entity {
+	char	*name;
+	char	*value;		/* replacement text, "" for external */
+};
+
+struct prep {
+	/* Charset. */
+	char		*http_charset;	/* from Content-Type, or NULL */
+	bool		 decided;
+	struct buf	 head;		/* bytes held until decided */
+	bool		 utf8;		/* the UTF-8 path (no iconv) */
+	iconv_t		 cd;
+	char		 carry[16];	/* an incomplete sequence */
+	size_t		 ncarry;
+	struct buf	 utf;		/* UTF-8 the filter has yet to take */
+
+	/* Markup repair. */
+	enum fstate	 st;
+	char		 quote;		/* F_ATTR: the closing quote */
+	bool		 after_eq;	/* F_TAG: a value may start */
+	size_t		 junk;
+	struct buf	 doctype;
+	int		 dt_bracket;	/* '[' depth in the DOCTYPE */
+	char		 dt_quote;
+	struct entity	*ents;
+	size_t		 nents;
+	size_t		 budget;
+	bool		 capped;
+};
+
+/* ---- charset ---- */
+
+/* windows-1252 0x80-0x9f; 0 where the code page has a hole. */
+static const unsigned short cp1252[32] = {
+	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+};
+
+static void
+put_utf8(struct buf *out, unsigned cp)
+{
+	char s[4];
+
+	if (cp < 0x80) {
+		s[0] = (char)cp;
+		buf_append(out, s, 1);
+	} else if (cp < 0x800) {
+		s[0] = (char)(0xc0 | cp >> 6);
+		s[1] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, s, 2);
+	} else if (cp < 0x10000) {
+		s[0] = (char)(0xe0 | cp >> 12);
+		s[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		s[2] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, s, 3);
+	} else {
+		s[0] = (char)(0xf0 | cp >> 18);
+		s[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+		s[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+		s[3] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, s, 4);
+	}
+}
+
+/*
+ * Length of the UTF-8 sequence at s if it is well-formed and complete
+ * within n bytes; 0 if it is ill-formed; -1 if it may be a sequence cut
+ * short by the end of the buffer.  (RFC 3629 section 4.)
+ */
+static int
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	for (i = 1; i < len; i++) {
+		if (i >= n)
+			return -1;
+		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
+			return 0;
+	}
+	return (int)len;
+}
+
+/*
+ * Appends [s, s+n) to out as UTF-8 that XML accepts: ill-formed bytes are
+ * read as windows-1252, forbidden characters dropped.  Returns how many
+ * bytes were used; fewer than n only when the end may be a sequence cut
+ * short and more is to come.
+ */
+static size_t
+clean_utf8(struct buf *out, const char *data, size_t n, bool final)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0, run = 0;
+	int l = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if ((c >= 0x20 && c < 0x80) || c == '\n' || c == '\t' ||
+		    c == '\r') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			l = utf8_len(s + i, n - i);
+			/* U+FFFE and U+FFFF are not XML characters. */
+			if (l > 0 && !(l == 3 && c == 0xef &&
+			    s[i + 1] == 0xbf && s[i + 2] >= 0xbe)) {
+				i += (size_t)l;
+				continue;
+			}
+			if (l == -1 && !final) {
+				buf_append(out, s + run, i - run);
+				return i;
+			}
+		}
+		buf_append(out, s + run, i - run);
+		if (c < 0x20)			/* C0 controls, NUL */
+			i++;
+		else if (l == 3)
+			i += 3;
+		else {
+			if (c >= 0xa0)
+				put_utf8(out, c);
+			else if (cp1252[c - 0x80] != 0)
+				put_utf8(out, cp1252[c - 0x80]);
+			else
+				put_utf8(out, 0xfffd);
+			i++;
+		}
+		run = i;
+	}
+	buf_append(out, s + run, i - run);
+	return i;
+}
+
+/* The charset parameter of a Content-Type, or NULL.  Caller frees. */
+static char *
+content_type_charset(const char *ct)
+{
+	const char *p, *e;
+
+	if (ct == NULL)
+		return NULL;
+	for (p = ct; (p = strchr(p, ';')) != NULL; ) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, "charset", 7) != 0)
+			continue;
+		p += 7;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=')
+			continue;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '"' || *p == '\'') {
+			char q = *p++;
+
+			e = strchr(p, q);
+			if (e == NULL)
+				e = p + strlen(p);
+		} else {
+			e = p;
+			while (*e != '\0' && *e != ';' && *e != ' ' &&
+			    *e != '\t')
+				e++;
+		}
+		if (e > p && e - p < 64)
+			return xstrndup(p, (size_t)(e - p));
+		return NULL;
+	}
+	return NULL;
+}
+
+/* encoding="..." of an XML declaration at the start of s, or NULL. */
+static char *
+xml_decl_encoding(const char *s, size_t n)
+{
+	const char *end, *p;
+	char q;
+	size_t i = 0;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+	    s[i] == '\n'))
+		i++;
+	if (n - i < 6 || memcmp(s + i, "<?xml", 5) != 0)
+		return NULL;
+	end = memmem(s + i, n - i, "?>", 2);
+	if (end == NULL)
+		end = s + n;
+	p = memmem(s + i, (size_t)(end - s - i), "encoding", 8);
+	if (p == NULL)
+		return NULL;
+	p += 8;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+	    *p == '\n' || *p == '='))
+		p++;
+	if (p >= end || (*p != '"' && *p != '\''))
+		return NULL;
+	q = *p++;
+	for (i = 0; p + i < end && p[i] != q; i++)
+		;
+	if (p + i >= end || i == 0 || i >= 64)
+		return NULL;
+	return xstrndup(p, i);
+}
+
+static bool
+is_utf8_label(const char *cs)
+{
+	return strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0;
+}
+
+/* WHATWG Encoding: these labels mean windows-1252. */
+static bool
+is_1252_label(const char *cs)
+{
+	static const char *const labels[] = {
+		"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1",
+		"l1", "us-ascii", "ascii", "ansi_x3.4-1968", "cp1252",
+		"windows-1252", "x-cp1252", "cp819", "ibm819",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(labels); i++)
+		if (strcasecmp(cs, labels[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Chooses the charset from the head of the document and sets up the
+ * converter.  Returns how many leading bytes (a BOM) to skip.
+ */
+static size_t
+decide_charset(struct prep *p, const unsigned char *s, size_t n)
+{
+	const char *cs = NULL;
+	char *decl = NULL;
+	size_t skip = 0;
+
+	if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
+		cs = "UTF-8";
+		skip = 3;
+	} else if (n >= 4 && s[0] == 0xff && s[1] == 0xfe && s[2] == 0 &&
+	    s[3] == 0) {
+		cs = "UTF-32LE";
+		skip = 4;
+	} else if (n >= 4 && s[0] == 0 && s[1] == 0 && s[2] == 0xfe &&
+	    s[3] == 0xff) {
+		cs = "UTF-32BE";
+		skip = 4;
+	} else if (n >= 2 && s[0] == 0xff && s[1] == 0xfe) {
+		cs = "UTF-16LE";
+		skip = 2;
+	} else if (n >= 2 && s[0] == 0xfe && s[1] == 0xff) {
+		cs = "UTF-16BE";
+		skip = 2;
+	} else if (n >= 4 && s[0] == '<' && s[1] == 0 && s[3] == 0) {
+		cs = "UTF-16LE";
+	} else if (n >= 4 && s[0] == 0 && s[1] == '<' && s[2] == 0) {
+		cs = "UTF-16BE";
+	} else if (p->http_charset != NULL) {
+		cs = p->http_charset;
+	} else if ((decl = xml_decl_encoding((const char *)s, n)) != NULL) {
+		/* A declaration readable as ASCII is not in UTF-16/32. */
+		if (strncasecmp(decl, "utf-16", 6) != 0 &&
+		    strncasecmp(decl, "utf-32", 6) != 0 &&
+		    strncasecmp(decl, "ucs", 3) != 0)
+			cs = decl;
+	}
+	p->utf8 = true;
+	if (cs != NULL && !is_utf8_label(cs)) {
+		if (is_1252_label(cs))
+			cs = "WINDOWS-1252";
+		p->cd = iconv_open("UTF-8", cs);
+		if (p->cd != (iconv_t)-1)
+			p->utf8 = false;
+	}
+	free(decl);
+	p->decided = true;
+	return skip;
+}
+
+/* Converts the next bytes into p->utf. */
+static void
+convert(struct prep *p, const char *data, size_t n, bool final)
+{
+	char tmp[16384], *in, *o;
+	size_t inleft, outleft, used, r;
+	struct buf joined = { 0 };
+
+	if (p->ncarry > 0) {
+		/* Rejoin a sequence that a chunk boundary cut. */
+		buf_append(&joined, p->carry, p->ncarry);
+		buf_append(&joined, data, n);
+		data = joined.data;
+		n = joined.len;
+		p->ncarry = 0;
+	}
+	if (p->utf8) {
+		used = clean_utf8(&p->utf, data, n, final);
+		p->ncarry = n - used;	/* at most 3 bytes */
+		if (p->ncarry > 0)
+			memcpy(p->carry, data + used, p->ncarry);
+		buf_free(&joined);
+		return;
+	}
+	in = (char *)data;
+	inleft = n;
+	while (inleft > 0) {
+		o = tmp;
+		outleft = sizeof(tmp);
+		r = iconv(p->cd, &in, &inleft, &o, &outleft);
+		clean_utf8(&p->utf, tmp, sizeof(tmp) - outleft, true);
+		if (r != (size_t)-1 || errno == E2BIG)
+			continue;
+		if (errno == EINVAL && !final && inleft < sizeof(p->carry)) {
+			memcpy(p->carry, in, inleft);
+			p->ncarry = inleft;
+			break;
+		}
+		/* EILSEQ, or a sequence cut by the end of the document. */
+		put_utf8(&p->utf, 0xfffd);
+		in++;
+		inleft--;
+	}
+	buf_free(&joined);
+}
+
+/* ---- markup repair ---- */
+
+static bool
+is_name_start(unsigned char c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z' ? true :
+	    c == '_' || c == ':' || c >= 0x80;
+}
+
+static bool
+is_xml_char(unsigned long cp)
+{
+	return cp == 0x9 || cp == 0xa || cp == 0xd ||
+	    (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||
+	    (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/*
+ * Emits one character: markup-significant ones and controls as numeric
+ * references (so libxml2 keeps them as text), the others as UTF-8.
+ */
+static void
+emit_char(struct buf *out, unsigned long cp)
+{
+	if (!is_xml_char(cp)) {
+		put_utf8(out, 0xfffd);
+		return;
+	}
+	if (cp < 0x20 || cp == '<' || cp == '&' || cp == '>' || cp == '"' ||
+	    cp == '\'') {
+		buf_printf(out, "&#%lu;", cp);
+		return;
+	}
+	put_utf8(out, (unsigned)cp);
+}
+
+/* The code point of a named reference XML or HTML defines, or 0. */
+static unsigned long
+named_entity(const char *name)
+{
+	/* HTML 5 names feeds use that HTML 4 lacks. */
+	static const struct {
+		const char	*name;
+		unsigned	 cp;
+	} extra[] = {
+		{ "apos", '\'' }, { "AMP", '&' }, { "LT", '<' }, { "GT", '>' },
+		{ "QUOT", '"' }, { "COPY", 0xa9 }, { "REG", 0xae },
+		{ "NewLine", '\n' }, { "Tab", '\t' }, { "hyphen", 0x2010 },
+		{ "dash", 0x2010 }, { "nbsp", 0xa0 }, { "bullet", 0x2022 },
+		{ "lsquor", 0x201a }, { "rsquor", 0x2019 },
+		{ "ldquor", 0x201e }, { "rdquor", 0x201d }, { "TRADE", 0x2122 },
+		{ "hellip", 0x2026 }, { "mldr", 0x2026 }, { "nldr", 0x2025 },
+		{ "check", 0x2713 }, { "star", 0x2606 }, { "starf", 0x2605 },
+		{ "laquo", 0xab }, { "raquo", 0xbb },
+	};
+	const htmlEntityDesc *d;
+	size_t i;
+
+	if ((d = htmlEntityLookup((const xmlChar *)name)) != NULL)
+		return d->value;
+	for (i = 0; i < ARRAY_SIZE(extra); i++)
+		if (strcmp(extra[i].name, name) == 0)
+			return extra[i].cp;
+	return 0;
+}
+
+static struct entity *
+find_entity(struct prep *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nents; i++)
+		if (strcmp(p->ents[i].name, name) == 0)
+			return &p->ents[i];
+	return NULL;
+}
+
+/*
+ * Parses the reference at s (s[0] == '&').  Returns its length and sets
+ * *ret_cp (a character) or *ret_ent (a user entity); 0 if s does not start
+ * a complete reference (*ret_more: it might, with more bytes).
+ */
+static size_t
+parse_ref(struct prep *p, const char *s, size_t n, unsigned long *ret_cp,
+    struct entity **ret_ent, bool *ret_more)
+{
+	char name[PREP_MAX_REF + 1];
+	size_t i = 1, len;
+	unsigned long cp = 0;
+
+	*ret_more = false;
+	*ret_cp = 0;
+	*ret_ent = NULL;
+	if (i < n && s[i] == '#') {
+		bool hex = false;
+		size_t start;
+
+		i++;
+		if (i < n && (s[i] == 'x' || s[i] == 'X')) {
+			hex = true;
+			i++;
+		}
+		start = i;
+		while (i < n && i - start < 9) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c >= '0' && c <= '9')
+				cp = cp * (hex ? 16 : 10) + (c - '0');
+			else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+				cp = cp * 16 + ((c | 0x20) - 'a' + 10);
+			else
+				break;
+			i++;
+		}
+		if (i == n) {
+			*ret_more = true;
+			return 0;
+		}
+		if (i == start || s[i] != ';')
+			return 0;
+		*ret_cp = cp > 0x10ffff ? 0xfffd : cp;
+		if (*ret_cp == 0)
+			*ret_cp = 0xfffd;
+		return i + 1;
+	}
+	while (i < n && i <= PREP_MAX_REF &&
+	    (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
+	    (s[i] >= '0' && s[i] <= '9') || (i > 1 && (s[i] == '_' ||
+	    s[i] == '-' || s[i] == '.'))))
+		i++;
+	if (i == n && i <= PREP_MAX_REF) {
+		*ret_more = true;
+		return 0;
+	}
+	if (i == 1 || i > PREP_MAX_REF || s[i] != ';')
+		return 0;
+	len = i - 1;
+	memcpy(name, s + 1, len);
+	name[len] = '\0';
+	if ((*ret_ent = find_entity(p, name)) == NULL &&
+	    (*ret_cp = named_entity(name)) == 0)
+		return 0;	/* undeclared and not HTML: text */
+	return i + 1;
+}
+
+static void expand_entity(struct prep *, const struct entity *, enum ctx,
+    int, struct buf *);
+
+/* Emits the text of a user entity's value, expanding references in it. */
+static void
+expand_text(struct prep *p, const char *s, size_t n, enum ctx ctx,
+    int depth, struct buf *out)
+{
+	size_t i = 0, r, start;
+	unsigned long cp;
+	struct entity *e;
+	bool more;
+
+	while (i < n && !p->capped) {
+		start = out->len;
+		if (s[i] == '&') {
+			r = parse_ref(p, s + i, n - i, &cp, &e, &more);
+			if (r == 0) {
+				buf_puts(out, "&#38;");
+				i++;
+			} else {
+				if (e != NULL)
+					expand_entity(p, e, ctx, depth + 1,
+					    out);
+				else
+					emit_char(out, cp);
+				i += r;
+			}
+		} else if (ctx == CTX_ATTR && (s[i] == '<' || s[i] == '"' ||
+		    s[i] == '\'')) {
+			emit_char(out, (unsigned char)s[i]);
+			i++;
+		} else {
+			buf_append(out, s + i, 1);
+			i++;
+		}
+		r = out->len - start;
+		if (r >= p->budget) {
+			p->budget = 0;
+			p->capped = true;
+		} else
+			p->budget -= r;
+	}
+}
+
+/*
+ * A reference to an entity of the DOCTYPE.  Every reference costs budget
+ * even when it expands to nothing, so no document can make us work (or
+ * allocate) more than PREP_MAX_EXPANSION worth of expansion.
+ */
+static void
+expand_entity(struct prep *p, const struct entity *e, enum ctx ctx,
+    int depth, struct buf *out)
+{
+	if (p->capped || depth > PREP_MAX_ENTITY_DEPTH ||
+	    p->budget < PREP_EXPANSION_COST) {
+		p->capped = true;
+		return;
+	}
+	p->budget -= PREP_EXPANSION_COST;
+	expand_text(p, e->value, strlen(e->value), ctx, depth, out);
+}
+
+/*
+ * Handles the '&' at s.  Returns the bytes used, 0 if more input is
+ * needed to tell.
+ */
+static size_t
+do_ref(struct prep *p, const char *s, size_t n, bool final, enum ctx ctx,
+    struct buf *out)
+{
+	unsigned long cp;
+	struct entity *e;
+	bool more;
+	size_t r;
+
+	r = parse_ref(p, s, n, &cp, &e, &more);
+	if (r == 0) {
+		if (more && !final)
+			return 0;
+		buf_puts(out, "&#38;");		/* a bare '&' */
+		return 1;
+	}
+	if (e != NULL)
+		expand_entity(p, e, ctx, 0, out);
+	else
+		emit_char(out, cp);
+	return r;
+}
+
+/* Handles the '<' at s in text.  Returns the bytes used, 0: need more. */
+static size_t
+do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
+{
+	static const char comment[] = "<!--", cdata[] = "<![CDATA[",
+	    doctype[] = "<!DOCTYPE", xmldecl[] = "<?xml";
+	size_t k;
+
+	if (n < 2) {
+		if (!final)
+			return 0;
+		buf_puts(out, "&#60;");
+		return 1;
+	}
+	if (s[1] == '!') {
+		k = n < 9 ? n : 9;
+		if (k < 9 && !final && (memcmp(s, cdata, k) == 0 ||
+		    strncasecmp(s, doctype, k) == 0 ||
+		    (k < 4 && memcmp(s, comment, k) == 0)))
+			return 0;
+		if (n >= 4 && memcmp(s, comment, 4) == 0) {
+			buf_append(out, s, 4);
+			p->st = F_COMMENT;
+			return 4;
+		}
+		if (n >= 9 && memcmp(s, cdata, 9) == 0) {
+			buf_append(out, s, 9);
+			p->st = F_CDATA;
+			return 9;
+		}
+		if (n >= 9 && strncasecmp(s, doctype, 9) == 0) {
+			buf_clear(&p->doctype);
+			p->dt_bracket = 0;
+			p->dt_quote = 0;
+			p->st = F_DOCTYPE;
+			return 9;
+		}
+		buf_puts(out, "&#60;");
+		return 1;
+	}
+	if (s[1] == '?') {
+		if (n < 6 && !final && memcmp(s, xmldecl, n < 5 ? n : 5) == 0)
+			return 0;
+		if (n >= 6 && memcmp(s, xmldecl, 5) == 0 &&
+		    (s[5] == ' ' || s[5] == '\t' || s[5] == '\r' ||
+		    s[5] == '\n' || s[5] == '?')) {
+			p->st = F_XMLDECL;
+			return 5;
+		}
+		buf_append(out, s, 2);
+		p->st = F_PI;
+		return 2;
+	}
+	if (s[1] == '/') {
+		if (n < 3 && !final)
+			return 0;
+		if (n >= 3 && is_name_start((unsigned char)s[2])) {
+			buf_append(out, s, 2);
+			p->st = F_TAG;
+			p->after_eq = false;
+			return 2;
+		}
+		buf_puts(out, "&#60;");
+		return 1;
+	}
+	if (is_name_start((unsigned char)s[1])) {
+		buf_append(out, s, 1);
+		p->st = F_TAG;
+		p->after_eq = false;
+		return 1;
+	}
+	buf_puts(out, "&#60;");
+	return 1;
+}
+
+/*
+ * Copies up to and including the terminator term (state ends), or all but
+ * a tail that could be the start of term.  Returns the bytes used.
+ */
+static size_t
+until(struct prep *p, const char *s, size_t n, bool final, const char *term,
+    bool copy, struct buf *out)
+{
+	size_t tl = strlen(term), k;
+	const char *e = memmem(s, n, term, tl);
+
+	if (e != NULL) {
+		k = (size_t)(e - s) + tl;
+		if (copy)
+			buf_append(out, s, k);
+		p->st = F_TEXT;
+		return k;
+	}
+	k = final || n < tl ? (final ? n : 0) : n - (tl - 1);
+	if (copy)
+		buf_append(out, s, k);
+	return k;
+}
+
+/* Records the general entities declared in the DOCTYPE's internal subset. */
+static void
+doctype_entities(struct prep *p)
+{
+	const char *s = p->doctype.data, *end, *q, *name;
+	size_t nlen, vlen;
+	char quote;
+
+	if (s == NULL)
+		return;
+	end = s + p->doctype.len;
+	while ((q = memmem(s, (size_t)(end - s), "<!ENTITY", 8)) != NULL) {
+		s = q + 8;
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' ||
+		    *s == '\n'))
+			s++;
+		if (s >= end || *s == '%')	/* parameter entity */
+			continue;
+		name = s;
+		while (s < end && *s != ' ' && *s != '\t' && *s != '\r' &&
+		    *s != '\n' && *s != '"' && *s != '\'' && *s != '>')
+			s++;
+		nlen = (size_t)(s - name);
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' ||
+		    *s == '\n'))
+			s++;
+		if (nlen == 0 || nlen > PREP_MAX_REF || s >= end ||
+		    p->nents >= PREP_MAX_ENTITIES)
+			continue;
+		if (*s == '"' || *s == '\'') {
+			quote = *s++;
+			q = memchr(s, quote, (size_t)(end - s));
+			if (q == NULL)
+				break;
+			vlen = (size_t)(q - s);
+			if (vlen > PREP_MAX_ENTITY_VALUE)
+				vlen = 0;
+		} else {
+			vlen = 0;	/* SYSTEM/PUBLIC: never loaded */
+			q = s;
+		}
+		{
+			char *nm = xstrndup(name, nlen);
+
+			if (find_entity(p, nm) != NULL) {
+				free(nm);	/* the first one binds */
+			} else {
+				p->ents = xreallocarray(p->ents, p->nents + 1,
+				    sizeof(*p->ents));
+				p->ents[p->nents].name = nm;
+				p->ents[p->nents].value = xstrndup(s, vlen);
+				p->nents++;
+			}
+		}
+		s = q;
+	}
+	buf_free(&p->doctype);
+}
+
+/* Scans the DOCTYPE for its end; keeps its bytes for doctype_entities. */
+static size_t
+do_doctype(struct prep *p, const char *s, size_t n)
+{
+	size_t i;
+	bool done = false;
+
+	for (i = 0; i < n && !done; i++) {
+		char c = s[i];
+
+		if (p->dt_quote != 0) {
+			if (c == p->dt_quote)
+				p->dt_quote = 0;
+		} else if (c == '"' || c == '\'') {
+			p->dt_quote = c;
+		} else if (c == '[') {
+			p->dt_bracket++;
+		} else if (c == ']') {
+			if (p->dt_bracket > 0)
+				p->dt_bracket--;
+		} else if (c == '>' && p->dt_bracket == 0) {
+			done = true;
+		}
+	}
+	if (p->doctype.len < PREP_MAX_DOCTYPE)
+		buf_append(&p->doctype, s, i);
+	if (done) {
+		doctype_entities(p);
+		p->st = F_TEXT;
+	}
+	return i;
+}
+
+/* The markup repair pass over [s, s+n).  Returns the bytes used. */
+static size_t
+filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
+{
+	size_t i = 0, j, r;
+	const char *q;
+
+	while (i < n) {
+		switch (p->st) {
+		case F_PROLOG:
+			q = memchr(s + i, '<', n - i);
+			j = q != NULL ? (size_t)(q - s) : n;
+			p->junk += j - i;
+			i = j;
+			if (q != NULL)
+				p->st = F_TEXT;
+			break;
+		case F_TEXT:
+			for (j = i; j < n && s[j] != '<' && s[j] != '&'; j++)
+				;
+			buf_append(out, s + i, j - i);
+			i = j;
+			if (i == n)
+				break;
+			r = s[i] == '&' ? do_ref(p, s + i, n - i, final,
+			    CTX_TEXT, out) : do_lt(p, s + i, n - i, final, out);
+			if (r == 0)
+				return i;
+			i += r;
+			break;
+		case F_TAG:
+			for (j = i; j < n; j++) {
+				char c = s[j];
+
+				if (c == '>' || c == '"' || c == '\'' ||
+				    c == '=')
+					break;
+				if (p->after_eq && c != ' ' && c != '\t' &&
+				    c != '\r' && c != '\n')
+					break;
+			}
+			buf_append(out, s + i, j - i);
+			i = j;
+			if (i == n)
+				break;
+			if (s[i] == '=') {
+				p->after_eq = true;
+				buf_append(out, "=", 1);
+				i++;
+				break;
+			}
+			if (s[i] == '"' || s[i] == '\'') {
+				p->quote = s[i];
+				p->st = F_ATTR;
+				buf_append(out, s + i, 1);
+				i++;
+			} else if (s[i] == '>') {
+				p->st = F_TEXT;
+				buf_append(out, ">", 1);
+				i++;
+			} else {
+				/* An unquoted attribute value. */
+				p->st = F_ATTR_UQ;
+				buf_append(out, "\"", 1);
+			}
+			p->after_eq = false;
+			break;
+		case F_ATTR:
+		case F_ATTR_UQ:
+			for (j = i; j < n; j++) {
+				char c = s[j];
+
+				if (c == '&' || c == '<')
+					break;
+				if (p->st == F_ATTR && c == p->quote)
+					break;
+				if (p->st == F_ATTR_UQ && (c == ' ' ||
+				    c == '\t' || c == '\r' || c == '\n' ||
+				    c == '>' || c == '"' || c == '\''))
+					break;
+			}
+			buf_append(out, s + i, j - i);
+			i = j;
+			if (i == n)
+				break;
+			if (s[i] == '&') {
+				r = do_ref(p, s + i, n - i, final, CTX_ATTR,
+				    out);
+				if (r == 0)
+					return i;
+				i += r;
+			} else if (s[i] == '<' || (p->st == F_ATTR_UQ &&
+			    (s[i] == '"' || s[i] == '\''))) {
+				emit_char(out, (unsigned char)s[i]);
+				i++;
+			} else if (p->st == F_ATTR) {
+				buf_append(out, s + i, 1);
+				p->st = F_TAG;
+				i++;
+			} else {
+				buf_append(out, "\"", 1);
+				p->st = F_TAG;
+			}
+			break;
+		case F_COMMENT:
+			r = until(p, s + i, n - i, final, "-->", true, out);
+			if (r == 0)
+				return i;
+			i += r;
+			break;
+		case F_CDATA:
+			r = until(p, s + i, n - i, final, "]]>", true, out);
+			if (r == 0)
+				return i;
+			i += r;
+			break;
+		case F_PI:
+			r = until(p, s + i, n - i, final, "?>", true, out);
+			if (r == 0)
+				return i;
+			i += r;
+			break;
+		case F_XMLDECL:
+			r = until(p, s + i, n - i, final, "?>", false, out);
+			if (r == 0)
+				return i;
+			i += r;
+			break;
+		case F_DOCTYPE:
+			i += do_doctype(p, s + i, n - i);
+			break;
+		}
+	}
+	return i;
+}
+
+/* ---- the pipeline ---- */
+
+struct prep *
+prep_new(const char *content_type)
+{
+	struct prep *p = xcalloc(1, sizeof(*p));
+
+	p->http_charset = content_type_charset(content_type);
+	p->cd = (iconv_t)-1;
+	p->st = F_PROLOG;
+	p->budget = PREP_MAX_EXPANSION;
+	return p;
+}
+
+void
+prep_push(struct prep *p, const char *data, size_t len, bool final,
+    struct buf *out)
+{
+	size_t used, skip;
+
+	if (!p->decided) {
+		const char *h;
+		size_t i = 0;
+
+		buf_append(&p->head, data, len);
+		h = p->head.data;
+		/* Wait for the end of an XML declaration (or enough bytes). */
+		if (!final && p->head.len < PREP_HEAD_MAX) {
+			if (p->head.len < 6)
+				return;
+			if (memcmp(h, "\xef\xbb\xbf", 3) == 0)
+				i = 3;
+			while (i < p->head.len && (h[i] == ' ' ||
+			    h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
+				i++;
+			if (p->head.len - i < 6 || (memcmp(h + i, "<?xml", 5)
+			    == 0 && memmem(h, p->head.len, "?>", 2) == NULL))
+				return;
+		}
+		skip = decide_charset(p, (const unsigned char *)h,
+		    p->head.len);
+		convert(p, h + skip, p->head.len - skip, final);
+		buf_free(&p->head);
+	} else
+		convert(p, data, len, final);
+
+	used = filter(p, p->utf.data != NULL ? p->utf.data : "", p->utf.len,
+	    final, out);
+	if (final) {
+		if (p->st == F_ATTR_UQ || p->st == F_ATTR)
+			buf_append(out, p->st == F_ATTR ? &p->quote : "\"", 1);
+		used = p->utf.len;
+	}
+	if (used == p->utf.len) {
+		buf_clear(&p->utf);
+	} else {
+		memmove(p->utf.data, p->utf.data + used, p->utf.len - used);
+		p->utf.len -= used;
+		p->utf.data[p->utf.len] = '\0';
+	}
+}
+
+bool
+prep_is_utf8(const struct prep *p)
+{
+	return p->utf8;
+}
+
+bool
+prep_expansion_capped(const struct prep *p)
+{
+	return p->capped;
+}
+
+size_t
+prep_junk(const struct prep *p)
+{
+	return p->junk;
+}
+
+void
+prep_free(struct prep *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	if (p->cd != (iconv_t)-1)
+		iconv_close(p->cd);
+	for (i = 0; i < p->nents; i++) {
+		free(p->ents[i].name);
+		free(p->ents[i].value);
+	}
+	free(p->ents);
+	buf_free(&p->head);
+	buf_free(&p->utf);
+	buf_free(&p->doctype);
+	free(p->http_charset);
+	free(p);
+}
