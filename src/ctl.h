@@ -104,6 +104,8 @@ int	ctl_status(int argc, char **argv, struct ctl_opts *);
 
 /* Digests and OPML (ctl_digest.c, ctl_opml.c). */
 int	ctl_digest(int argc, char **argv, struct ctl_opts *);
+int	ctl_import(int argc, char **argv, struct ctl_opts *);
+int	ctl_export(int argc, char **argv, struct ctl_opts *);
 
 int	ctl_extract(int argc, char **argv, struct ctl_opts *);
 int	ctl_parse(int argc, char **argv, struct ctl_opts *);

@@ -39,6 +39,8 @@ static const struct {
 	    "                [--mark-read] [--limit N] [--output FILE] "
 	    "[--always]\n"
 	    "                [--to ADDR] [--from ADDR] [--subject TEXT]" },
+	{ "import", ctl_import, "import FILE.opml|-" },
+	{ "export", ctl_export, "export" },
 	{ "extract", ctl_extract,
 	    "extract [--url URL] [--content-type TYPE] FILE|-|URL" },
 	{ "parse", ctl_parse,
