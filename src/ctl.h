@@ -59,6 +59,8 @@ int	ctl_run(const char *cmd, const struct ctl_opts *, const char *method,
 
 /* Output conventions. */
 int	ctl_print_json(struct json_t *);	/* indented, newline */
+/* jansson dump flags for stdout (all ASCII on a terminal). */
+int	ctl_json_flags(void);
 /* Flushes stdout: CTL_EXIT_ERROR (said) if the output was not written. */
 int	ctl_finish_output(const char *cmd);
 /* Columns of the terminal on stdout; 0 when it is not a terminal. */

@@ -83,10 +83,20 @@ ctl_run(const char *cmd, const struct ctl_opts *opts, const char *method,
 }
 
 int
+ctl_json_flags(void)
+{
+	/*
+	 * jansson escapes C0 controls; on a terminal escape everything
+	 * beyond ASCII too, or a C1 control (U+009B is CSI) could reach it.
+	 */
+	return JSON_ENCODE_ANY | (isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII :
+	    0);
+}
+
+int
 ctl_print_json(json_t *v)
 {
-	/* jansson writes non-ASCII as UTF-8 and escapes control bytes. */
-	if (json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) == -1)
+	if (json_dumpf(v, stdout, JSON_INDENT(2) | ctl_json_flags()) == -1)
 		return -1;
 	putchar('\n');
 	return 0;

@@ -131,8 +131,9 @@ item_line(struct buf *b, json_t *it, const struct cols *c)
 	if (c->width > 0) {
 		room = c->width - (c->id + 1 + 3 + c->feed + 1 + 4 + 2) -
 		    (int)strlen(also);
-		if (room < 10)
-			room = 10;
+		/* A tiny terminal still gets a few letters of each title. */
+		if (room < 5)
+			room = 5;
 	}
 	buf_puts(b, ctl_color(c->color && unread, SGR_BOLD));
 	ctl_put_text(b, title ? title : "(no title)", room, false);
@@ -356,7 +357,7 @@ watch_cb(void *arg, json_t *params)
 		return 0;
 	if (w->opts->json) {
 		/* One object per line, for line-oriented tools. */
-		json_dumpf(it, stdout, JSON_COMPACT);
+		json_dumpf(it, stdout, JSON_COMPACT | ctl_json_flags());
 		putchar('\n');
 	} else {
 		w->cols.now = time(NULL);

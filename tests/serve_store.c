@@ -17,6 +17,10 @@
  * "Beta copy of alpha 1", whose link is alpha item 1's with tracking
  * parameters, so that it joins alpha item 1's story.
  *
+ * --evil adds a feed "evil" with one item whose title carries terminal
+ * control sequences (ESC ] 0 ; ... BEL, ESC [ 2 J, a C1 CSI) and a line
+ * break: what feedctl must never pass to a terminal.
+ *
  * Prints "ready" on stdout once it listens; exits cleanly on SIGTERM or
  * SIGINT.
  */
@@ -135,6 +139,19 @@ seed(int n)
 	if (n > 0)
 		apply("beta", beta, "Beta copy of alpha",
 		    "https://example.com/alpha/", "?utm_source=beta", 1, 1, now);
+}
+
+static void
+seed_evil(void)
+{
+	int64_t id;
+	char *err = NULL;
+
+	if (store_feed_ensure(store, "evil", "http://127.0.0.1:9/evil.xml",
+	    STORE_ORIGIN_CONFIG, &id, &err) == -1)
+		die("store_feed_ensure", err);
+	apply("evil", id, "Evil \033]0;pwned\007 title\033[2J\xc2\x9b" "1m\nnext",
+	    "https://example.com/evil/", "", 1, 1, time(NULL));
 }
 
 /* ---- hooks ---- */
@@ -268,6 +285,7 @@ main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "max-clients", required_argument, NULL, 'm' },
 		{ "mode", required_argument, NULL, 'M' },
+		{ "evil", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_opts so = { .mode = 0600 };
@@ -282,7 +300,7 @@ main(int argc, char **argv)
 	ev_signal sigterm, sigint;
 	struct pending *p;
 	char *err = NULL;
-	int c, n_seed = 0;
+	int c, n_seed = 0, evil = 0;
 
 	log_init("serve_store", LOG_WARNING);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -311,6 +329,9 @@ main(int argc, char **argv)
 		case 'M':
 			so.mode = strtol(optarg, NULL, 8);
 			break;
+		case 'E':
+			evil = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: serve_store --db FILE --socket "
 			    "PATH [--seed N] [--delay S] ...\n");
@@ -328,6 +349,8 @@ main(int argc, char **argv)
 		die(db, err);
 	if (n_seed > 0)
 		seed(n_seed);
+	if (evil)
+		seed_evil();
 	hooks.ctx = (void *)db;
 	if (server_new(loop, store, &so, &hooks, &server, &err) == -1)
 		die("server_new", err);
