@@ -53,7 +53,7 @@ char	*dedup_body_text(const char *content_html, const char *summary_html);
 /* ---- near-duplicate text ---- */
 
 /* Band keys per text; each is a 52-bit number (exact as a JSON number). */
-#define DEDUP_BANDS		10
+#define DEDUP_BANDS		16
 /* Texts with fewer words are not fingerprinted: too little evidence. */
 #define DEDUP_MIN_WORDS		12
 
@@ -77,11 +77,13 @@ size_t	dedup_text_size(const struct dedup_text *);
 size_t	dedup_text_bands(const struct dedup_text *, int64_t *bands);
 
 /*
- * The similarity of two texts (Jaccard index of their shingle sets, in
- * [0, 1]) in *ret_similarity, and whether it makes them copies of one
- * story.  Short texts need more: a higher similarity and a shared title
- * word, so that two items whose only text is the same boilerplate
- * ("subscribe to read ...") are not taken for one story.
+ * The similarity of two texts in *ret_similarity (the share of the
+ * shorter text's shingles found in the other, in [0, 1]), and whether
+ * they are copies of one story: similar enough, and reporting the same
+ * figures.  Short texts (teasers) need more: a higher similarity, and each
+ * must name a word of one of the headlines, so that two items whose only
+ * text is the same boilerplate ("subscribe to read ...") under different
+ * headlines are not taken for one story.
  */
 bool	dedup_same_story(const struct dedup_text *, const struct dedup_text *,
 	    double *ret_similarity);

@@ -110,6 +110,7 @@ enum st {
 	ST_ITEM_INSERT,
 	ST_ITEM_UPDATE,
 	ST_ITEM_FP_GET,
+	ST_ITEM_FEED,
 	ST_ITEM_FP_SET,
 	ST_FP_INSERT,
 	ST_FP_DELETE,
@@ -208,9 +209,10 @@ static const char *const st_sql[ST__MAX] = {
 	    "SELECT min(id), story_id, read, read_at, count(*) AS n FROM items "
 	    "WHERE canonical_link = ? AND feed_id != ? "
 	    "GROUP BY feed_id HAVING n = 1 ORDER BY 1 LIMIT 1",
+	/* Other feeds only: within a feed, level 1 decides. */
 	[ST_FP_CANDIDATES] =
-	    "SELECT item_id FROM fp_bands WHERE band = ? "
-	    "ORDER BY item_id DESC LIMIT " "16",
+	    "SELECT item_id FROM fp_bands WHERE band = ? AND feed_id != ? "
+	    "ORDER BY item_id DESC LIMIT 16",
 	[ST_ITEM_COMPARE] =
 	    "SELECT feed_id, story_id, read, read_at, first_seen, title, "
 	    "coalesce(nullif(article_text, ''), body_text) FROM items "
@@ -231,9 +233,11 @@ static const char *const st_sql[ST__MAX] = {
 	    "SELECT fingerprint, first_seen, title, "
 	    "coalesce(nullif(article_text, ''), body_text), feed_id, story_id "
 	    "FROM items WHERE id = ?",
+	[ST_ITEM_FEED] = "SELECT feed_id FROM items WHERE id = ?",
 	[ST_ITEM_FP_SET] = "UPDATE items SET fingerprint = ? WHERE id = ?",
 	[ST_FP_INSERT] =
-	    "INSERT OR IGNORE INTO fp_bands (band, item_id) VALUES (?, ?)",
+	    "INSERT OR IGNORE INTO fp_bands (band, item_id, feed_id) "
+	    "VALUES (?, ?, ?)",
 	[ST_FP_DELETE] =
 	    "DELETE FROM fp_bands WHERE item_id = ?1 AND band IN "
 	    "(SELECT value FROM json_each(?2))",
@@ -671,6 +675,7 @@ static const char schema_v3_before[] =
 	"CREATE TABLE fp_bands ("
 	" band INTEGER NOT NULL,"
 	" item_id INTEGER NOT NULL,"
+	" feed_id INTEGER NOT NULL,"
 	" PRIMARY KEY (band, item_id)) WITHOUT ROWID;"
 	"CREATE TRIGGER items_fp_ad AFTER DELETE ON items"
 	" WHEN old.fingerprint IS NOT NULL BEGIN"
@@ -1331,8 +1336,8 @@ bands_json(const int64_t *bands, size_t n)
 }
 
 static int
-fp_insert_bands(struct store *s, int64_t id, const int64_t *bands, size_t n,
-    char **ret_err)
+fp_insert_bands(struct store *s, int64_t id, int64_t feed_id,
+    const int64_t *bands, size_t n, char **ret_err)
 {
 	sqlite3_stmt *st;
 	size_t i;
@@ -1342,6 +1347,7 @@ fp_insert_bands(struct store *s, int64_t id, const int64_t *bands, size_t n,
 	for (i = 0; i < n; i++) {
 		sqlite3_bind_int64(st, 1, bands[i]);
 		sqlite3_bind_int64(st, 2, id);
+		sqlite3_bind_int64(st, 3, feed_id);
 		if (st_exec(s, st, ret_err, "indexing a fingerprint") == -1)
 			return -1;
 	}
@@ -1373,14 +1379,23 @@ fp_replace(struct store *s, int64_t id, const char *old_json,
     int64_t *bands, size_t *ret_nb, char **ret_err)
 {
 	struct dedup_text *t;
-	int64_t b[DEDUP_BANDS];
+	int64_t b[DEDUP_BANDS], feed_id;
 	sqlite3_stmt *st;
 	char *json = NULL;
 	size_t nb;
-	int rc = -1;
+	int rc;
 
 	if (fp_delete_bands(s, id, old_json, ret_err) == -1)
 		return -1;
+	if ((st = st_get(s, ST_ITEM_FEED, ret_err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	feed_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(s, ret_err, "reading an item");
+	rc = -1;
 	t = dedup_text_new(title, text);
 	nb = dedup_text_bands(t, b);
 	if (nb > 0)
@@ -1390,7 +1405,7 @@ fp_replace(struct store *s, int64_t id, const char *old_json,
 	bind_text(st, 1, json);
 	sqlite3_bind_int64(st, 2, id);
 	if (st_exec(s, st, ret_err, "saving a fingerprint") == -1 ||
-	    fp_insert_bands(s, id, b, nb, ret_err) == -1)
+	    fp_insert_bands(s, id, feed_id, b, nb, ret_err) == -1)
 		goto out;
 	rc = 0;
 	if (ret_text != NULL) {
@@ -1444,6 +1459,7 @@ find_text_match(struct store *s, int64_t feed_id, int64_t self_id,
 		return -1;
 	for (b = 0; b < nb && n < MAX_CANDIDATES; b++) {
 		sqlite3_bind_int64(st, 1, bands[b]);
+		sqlite3_bind_int64(st, 2, feed_id);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
 		    n < MAX_CANDIDATES) {
 			id = sqlite3_column_int64(st, 0);
@@ -1707,7 +1723,7 @@ insert_item(struct apply_ctx *c, const struct item *it, const char *key,
 	bind_text(st, 22, json);
 	if (st_exec(s, st, ret_err, "storing an item") == -1 ||
 	    key_put(c, key, id, hash, ret_err) == -1 ||
-	    fp_insert_bands(s, id, bands, nb, ret_err) == -1)
+	    fp_insert_bands(s, id, c->feed_id, bands, nb, ret_err) == -1)
 		goto out;
 	push_id(&c->r.new_ids, &c->r.n_new, &c->cap_new, id);
 	if (m.story_id != 0)

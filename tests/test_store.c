@@ -520,7 +520,7 @@ test_migrations_from_every_version(void **state)
 		    "SELECT count(*) FROM items WHERE fingerprint IS NOT NULL"),
 		    2);
 		assert_int_equal(sql_int(p, "SELECT count(*) FROM fp_bands"),
-		    20);
+		    2 * DEDUP_BANDS);
 		/* A copy of item 1 in a new feed now joins its story. */
 		assert_int_equal(store_open(p, &s, &err), 0);
 		{
@@ -1449,7 +1449,8 @@ test_fingerprint_window(void **state)
 	r = apply(c->s, fa, d, NOW - 40 * DAY, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
 	feed_done(d);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"), 10);
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
+	    DEDUP_BANDS);
 	run_retention(c->s, &ret, NOW, 100);
 	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"), 0);
 	/* A copy 40 days later is its own story. */
@@ -1459,7 +1460,8 @@ test_fingerprint_window(void **state)
 	assert_int_equal(r.n_joined, 0);
 	store_apply_result_clear(&r);
 	feed_done(d);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"), 10);
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
+	    DEDUP_BANDS);
 }
 
 /* ---- faults ---- */
