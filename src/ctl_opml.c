@@ -59,21 +59,39 @@ read_input(const char *path, struct buf *b, char **ret_err)
 	return 0;
 }
 
-/* A name for the command line: "LWN.net headlines" -> "lwn-net-headlines". */
+/*
+ * A name for the command line: "LWN.net headlines" -> "lwn-net-headlines",
+ * "Café Zürich" -> "café-zürich".  ASCII letters and digits are kept in
+ * lower case, other UTF-8 characters as they are, the rest become one
+ * dash.  Cut at a character boundary.
+ */
 static char *
 slug(const char *s)
 {
 	struct buf b = { 0 };
 	bool dash = false;
+	size_t n;
 
-	for (; s != NULL && *s != '\0' && b.len < IMPORT_NAME_MAX; s++) {
-		if (isalnum((unsigned char)*s) && (unsigned char)*s < 0x80) {
+	while (s != NULL && *s != '\0') {
+		unsigned char c = (unsigned char)*s;
+
+		n = 1;
+		if (c >= 0x80)
+			while (((unsigned char)s[n] & 0xc0) == 0x80)
+				n++;
+		if (c >= 0x80 ? utf8_valid(s, n) : isalnum(c)) {
+			if (b.len + n + 1 > IMPORT_NAME_MAX)
+				break;
 			if (dash && b.len > 0)
 				buf_putc(&b, '-');
 			dash = false;
-			buf_putc(&b, tolower((unsigned char)*s));
+			if (c < 0x80)
+				buf_putc(&b, tolower(c));
+			else
+				buf_append(&b, s, n);
 		} else
 			dash = true;
+		s += n;
 	}
 	return b.len > 0 ? buf_take(&b) : NULL;
 }
