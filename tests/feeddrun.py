@@ -166,10 +166,6 @@ class Feedd:
             try:
                 msg = self.notify.recv(4096)
             except socket.timeout:
-                if self.proc.poll() is not None:
-                    time.sleep(0.1)
-                    if self.proc.poll() is not None and self.notify is None:
-                        return
                 continue
             except OSError:
                 return

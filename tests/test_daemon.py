@@ -43,8 +43,9 @@ def test_validators(tap, srv):
     lm = "Tue, 15 Nov 1994 12:45:26 GMT"
     srv.resource("/v.xml", rss("One", "Two"), etag=etag, last_modified=lm)
     srv.resource("/lm.xml", rss("Three"), last_modified=lm)
-    with Feedd(tap=tap, feeds={"v": {"url": srv.url("/v.xml"), "interval": "1s"},
-                "lm": {"url": srv.url("/lm.xml"), "interval": "1s"}}) as d:
+    with Feedd(tap=tap, feeds={
+            "v": {"url": srv.url("/v.xml"), "interval": "1s"},
+            "lm": {"url": srv.url("/lm.xml"), "interval": "1s"}}) as d:
         d.start()
         ok = wait_until(lambda: len(srv.seen("/v.xml")) >= 3 and
                         len(srv.seen("/lm.xml")) >= 3, 15)
@@ -87,9 +88,10 @@ def test_validators(tap, srv):
 
 def test_feed_settings(tap, srv):
     srv.resource("/ua.xml", rss("U"))
-    with Feedd(tap=tap, feeds={"ua": {"url": srv.url("/ua.xml"),
-                       "user_agent": "MyReader/2 (+https://example.org/r)",
-                       "headers": "X-Token: 42"}}) as d:
+    with Feedd(tap=tap, feeds={
+            "ua": {"url": srv.url("/ua.xml"),
+                   "user_agent": "MyReader/2 (+https://example.org/r)",
+                   "headers": "X-Token: 42"}}) as d:
         d.start()
         r = wait_until(lambda: srv.seen("/ua.xml"), 10)
         tap.ok(r and r[0].header("User-Agent") ==
@@ -101,8 +103,9 @@ def test_cache_control(tap, srv):
     srv.resource("/cc.xml", rss("C"), etag='"c"',
                  headers={"Cache-Control": "public, max-age=3"})
     srv.resource("/ttl.xml", rss("T", ttl=1), etag='"t"')
-    with Feedd(tap=tap, feeds={"cc": {"url": srv.url("/cc.xml"), "interval": "1s"},
-                "ttl": {"url": srv.url("/ttl.xml"), "interval": "1s"}}) as d:
+    with Feedd(tap=tap, feeds={
+            "cc": {"url": srv.url("/cc.xml"), "interval": "1s"},
+            "ttl": {"url": srv.url("/ttl.xml"), "interval": "1s"}}) as d:
         d.start()
         wait_until(lambda: len(srv.seen("/cc.xml")) >= 2, 10)
         g = gaps(srv.seen("/cc.xml"))
@@ -125,9 +128,10 @@ def test_moves(tap, srv):
         308, b"", None, {"Location": srv.url("/new308.xml")}))
     srv.route("/tmp302", lambda h, r: h.reply(
         302, b"", None, {"Location": "/target.xml"}))
-    with Feedd(tap=tap, feeds={"p1": {"url": srv.url("/old301"), "interval": "1s"},
-                "p8": {"url": srv.url("/old308"), "interval": "1s"},
-                "t2": {"url": srv.url("/tmp302"), "interval": "1s"}}) as d:
+    with Feedd(tap=tap, feeds={
+            "p1": {"url": srv.url("/old301"), "interval": "1s"},
+            "p8": {"url": srv.url("/old308"), "interval": "1s"},
+            "t2": {"url": srv.url("/tmp302"), "interval": "1s"}}) as d:
         d.start()
         wait_until(lambda: len(srv.seen("/new301.xml")) >= 2 and
                    len(srv.seen("/new308.xml")) >= 2 and
@@ -154,7 +158,8 @@ def test_moves(tap, srv):
 
 def test_gone(tap, srv):
     srv.route("/gone", lambda h, r: h.reply(410, b"gone\n"))
-    with Feedd(tap=tap, feeds={"g": {"url": srv.url("/gone"), "interval": "1s"}}) as d:
+    with Feedd(tap=tap, feeds={
+            "g": {"url": srv.url("/gone"), "interval": "1s"}}) as d:
         d.start()
         tap.ok(d.wait_log(r"feed g: HTTP 410"), "410 logged", d.log_text())
         time.sleep(2.5)
@@ -175,8 +180,9 @@ def test_retry_after(tap, srv):
         when = email.utils.formatdate(time.time() + 4, usegmt=True)
         h.reply(503, b"later\n", "text/plain", {"Retry-After": when})
     srv.route("/down", unavailable)
-    with Feedd(tap=tap, feeds={"busy": {"url": srv.url("/busy"), "interval": "1s"},
-                "down": {"url": srv.url("/down"), "interval": "1s"}}) as d:
+    with Feedd(tap=tap, feeds={
+            "busy": {"url": srv.url("/busy"), "interval": "1s"},
+            "down": {"url": srv.url("/down"), "interval": "1s"}}) as d:
         d.start()
         wait_until(lambda: len(srv.seen("/busy")) >= 2 and
                    len(srv.seen("/down")) >= 2, 15)
@@ -194,7 +200,8 @@ def test_retry_after(tap, srv):
 
 def test_backoff(tap, srv):
     srv.route("/err", lambda h, r: h.reply(500, b"oops\n"))
-    with Feedd(tap=tap, feeds={"e": {"url": srv.url("/err"), "interval": "1s"}}) as d:
+    with Feedd(tap=tap, feeds={
+            "e": {"url": srv.url("/err"), "interval": "1s"}}) as d:
         d.start()
         wait_until(lambda: len(srv.seen("/err")) >= 4, 15)
         g = gaps(srv.seen("/err"))

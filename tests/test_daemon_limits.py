@@ -64,7 +64,7 @@ def test_size_caps(tap, srv):
     srv.route("/gz.xml", gz)
     with Feedd(tap=tap, feeds={
             "big": {"url": srv.url("/big?bytes=300000"), "max_body": "64k"},
-            "bomb": {"url": srv.url("/bomb?mb=64"), "max_body": "1M"},
+            "bomb": {"url": srv.url("/bomb?mb=16"), "max_body": "1M"},
             "gz": {"url": srv.url("/gz.xml")}}) as d:
         t0 = time.monotonic()
         d.start()
