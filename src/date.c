@@ -212,11 +212,30 @@ in_list(const char *list, const char *s, size_t n)
 	}
 }
 
+static bool
+is_day_abbr(const char *s)
+{
+	static const char days[] = "montuewedthufrisatsun";
+	int i;
+
+	for (i = 0; i < 7; i++)
+		if (strncasecmp(days + 3 * i, s, 3) == 0)
+			return true;
+	return false;
+}
+
 static int
 month_lookup(const char *s, size_t n)
 {
+	static const char en[] = "janfebmaraprmayjunjulaugsepoctnovdec";
 	int i;
 
+	/* The common case first: an English abbreviation. */
+	if (n == 3) {
+		for (i = 0; i < 12; i++)
+			if (strncasecmp(en + 3 * i, s, 3) == 0)
+				return i + 1;
+	}
 	for (i = 0; i < 12; i++)
 		if (in_list(month_names[i], s, n))
 			return i + 1;
@@ -631,7 +650,14 @@ parse_loose(const char *s)
 				continue;
 			return DATE_NONE;
 		}
-		/* Words. */
+		/* Words: the common ones first. */
+		if (k->len == 3 && is_day_abbr(k->s))
+			continue;
+		if (have_time && !have_zone && zone_lookup(k->s, k->len, &m)) {
+			t.offset = m * 60;
+			have_zone = true;
+			continue;
+		}
 		if ((m = month_lookup(k->s, k->len)) != 0) {
 			if (t.mon != 0)
 				return DATE_NONE;

@@ -737,7 +737,17 @@ until(struct prep *p, const char *s, size_t n, bool final, const char *term,
     bool copy, struct buf *out)
 {
 	size_t tl = strlen(term), k;
-	const char *e = memmem(s, n, term, tl);
+	const char *e = s, *end = s + n;
+
+	/* memchr on the last character: much faster than memmem here. */
+	while ((e = memchr(e, term[tl - 1], (size_t)(end - e))) != NULL) {
+		if ((size_t)(e - s) >= tl - 1 &&
+		    memcmp(e - (tl - 1), term, tl - 1) == 0) {
+			e -= tl - 1;
+			break;
+		}
+		e++;
+	}
 
 	if (e != NULL) {
 		k = (size_t)(e - s) + tl;

@@ -281,17 +281,33 @@ text_fix_encoding(struct buf *b, bool utf8_source)
 	*b = out;
 }
 
+/* The next "<!" in [p, e), or NULL. */
+static const char *
+next_decl(const char *p, const char *e)
+{
+	for (; p < e && (p = memchr(p, '<', (size_t)(e - p))) != NULL; p++)
+		if (p + 1 < e && p[1] == '!')
+			return p;
+	return NULL;
+}
+
 void
 text_html_fix_decls(struct buf *b)
 {
 	struct buf out = { 0 };
 	const char *p, *s, *e;
 
-	if (b->data == NULL || memmem(b->data, b->len, "<!", 2) == NULL)
+	if (b->data == NULL)
 		return;
 	s = b->data;
 	e = b->data + b->len;
-	while ((p = memmem(s, (size_t)(e - s), "<!", 2)) != NULL) {
+	/* Most HTML has no "<!": find that out at memchr speed. */
+	for (p = s; (p = memchr(p, '<', (size_t)(e - p))) != NULL; p++)
+		if (p + 1 < e && p[1] == '!')
+			break;
+	if (p == NULL)
+		return;
+	for (; p != NULL; p = next_decl(p + 2, e)) {
 		size_t rest = (size_t)(e - p);
 
 		buf_append(&out, s, (size_t)(p - s));

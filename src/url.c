@@ -58,6 +58,43 @@ has_scheme(const char *s)
 	return *p == ':' && p - s >= 2;	/* "c:\x" is a path, not a scheme */
 }
 
+/*
+ * True if curl would hand s back unchanged: an absolute http(s) URL with
+ * a lower-case scheme, a plain host[:port], a path without dot segments
+ * and only printable ASCII that needs no encoding.  Most links in feeds
+ * are; they skip curl's parsing and allocations.
+ */
+static bool
+plain_http(const char *s)
+{
+	const char *p;
+	bool path = true;
+
+	if (strncmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else
+		return false;
+	if (!isalnum((unsigned char)*p))
+		return false;
+	for (; *p != '/'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' &&
+		    *p != ':')
+			return false;	/* userinfo, IPv6, escapes, no path */
+	for (; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c) != NULL)
+			return false;
+		if (c == '?' || c == '#')
+			path = false;
+		else if (path && c == '/' && p[1] == '.')
+			return false;
+	}
+	return true;
+}
+
 /* The whole URL held by h (as curl normalises it), or NULL. */
 static char *
 url_get(CURLU *h, unsigned flags)
@@ -101,6 +138,11 @@ url_resolve(const char *base, const char *ref)
 	t = trimmed(ref);
 	if (strlen(t) > URL_MAX_LEN)
 		goto out;
+	if (plain_http(t)) {
+		r = t;
+		t = NULL;
+		goto out;
+	}
 	if (has_scheme(t)) {
 		/* Absolute: curl normalises what it can parse. */
 		if ((h = url_parse(t)) != NULL && (r = url_get(h, 0)) != NULL)
