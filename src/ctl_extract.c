@@ -59,6 +59,14 @@ page_free(struct page *p)
 static void *heap_reserved[2];
 
 static void
+heap_release(void)
+{
+	free(heap_reserved[0]);
+	free(heap_reserved[1]);
+	heap_reserved[0] = heap_reserved[1] = NULL;
+}
+
+static void
 heap_prepare(void)
 {
 	const uintptr_t huge = 2 * 1024 * 1024;
@@ -268,5 +276,6 @@ out:
 	article_free(a);
 	page_free(&page);
 	free(err);
+	heap_release();
 	return status;
 }

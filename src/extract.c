@@ -523,9 +523,13 @@ stats_leave_cb(xmlNode *n, void *arg)
 	    strcmp(tag, "iframe") == 0)
 		ni->n_embed++;
 	else if (strcmp(tag, "a") == 0) {
+		/* A script "link" goes nowhere: its text is text. */
 		href = html_attr(n, "href");
-		ni->link = ni->text * (href != NULL && href[0] == '#' &&
-		    href[1] != '\0' ? 0.3 : 1.0);
+		if (href != NULL && str_has_prefix_ci(href, "javascript:"))
+			ni->link = 0;
+		else
+			ni->link = ni->text * (href != NULL && href[0] == '#' &&
+			    href[1] != '\0' ? 0.3 : 1.0);
 	} else if (strcmp(tag, "ul") == 0 || strcmp(tag, "ol") == 0)
 		ni->list = ni->text;
 	if (is_heading(n))
@@ -1637,7 +1641,8 @@ grab_walk(struct ctx *cx, xmlNode *root, struct nodelist *score)
 			continue;
 		}
 		if ((cx->flags & FLAG_STRIP_UNLIKELY) && n != root &&
-		    ((contains_any(ms, unlikely_words) &&
+		    (tag_is(n, "nav") ||
+		    (contains_any(ms, unlikely_words) &&
 		    !contains_any(ms, maybe_words) &&
 		    !tag_is(n, "body") && !tag_is(n, "a") &&
 		    !has_ancestor(n, "table", 0) &&
@@ -2679,7 +2684,11 @@ struct attempt {
 	htmlDocPtr	 doc;
 	xmlNode		*art;
 	int		 text;
+	double		 link_density;
 };
+
+/* An "article" mostly of links is a page of navigation, not an article. */
+#define MAX_ARTICLE_LINK_DENSITY	0.5
 
 /* One grab pass over a fresh parse; returns its article container. */
 static xmlNode *
@@ -2705,12 +2714,16 @@ grab_once(struct ctx *cx, htmlDocPtr doc)
 	return art;
 }
 
+/* Parses and prepares a page; the first time, reads its metadata too. */
 static htmlDocPtr
-parse_prepared(const char *utf8, size_t len)
+parse_prepared(const char *utf8, size_t len, struct meta *m)
 {
 	htmlDocPtr doc = html_parse_decoded(utf8, len);
 
 	if (doc != NULL) {
+		/* Before preparing: that drops <meta> and scripts. */
+		if (m != NULL)
+			collect_meta(m, doc);
 		flatten_deep((xmlNode *)doc);
 		prepare_tree((xmlNode *)doc);
 	}
@@ -2761,6 +2774,7 @@ extract_article(const char *data, size_t len, const struct extract_opts *opts,
 	xmlNode *art;
 	size_t i;
 	int text;
+	double ld;
 
 	if (data == NULL) {
 		if (ret_err != NULL)
@@ -2783,16 +2797,17 @@ extract_article(const char *data, size_t len, const struct extract_opts *opts,
 	buf_puts(&u, "");
 
 	for (i = 0; i < ARRAY_SIZE(passes); i++) {
-		if ((doc = parse_prepared(u.data, u.len)) == NULL)
+		if ((doc = parse_prepared(u.data, u.len, i == 0 ? &m :
+		    NULL)) == NULL)
 			break;
 		if (i == 0) {
-			collect_meta(&m, doc);
 			a->title = pick_title(&m);
 			cx.title = a->title;
 		}
 		cx.flags = passes[i];
 		art = grab_once(&cx, doc);
 		text = art != NULL && info(art) != NULL ? info(art)->text : 0;
+		ld = art != NULL ? link_density(art) : 0;
 		html_walk((xmlNode *)doc, clear_private_cb, NULL, NULL);
 		infos_free(&cx);
 		if (art != NULL && (best.doc == NULL || text > best.text)) {
@@ -2801,6 +2816,7 @@ extract_article(const char *data, size_t len, const struct extract_opts *opts,
 			best.doc = doc;
 			best.art = art;
 			best.text = text;
+			best.link_density = ld;
 		} else
 			xmlFreeDoc(doc);
 		if (best.text >= CHAR_THRESHOLD)
@@ -2808,10 +2824,14 @@ extract_article(const char *data, size_t len, const struct extract_opts *opts,
 	}
 	buf_free(&u);
 
-	article_set_text(a, &cx, best.art, cx.url);
+	if (best.link_density > MAX_ARTICLE_LINK_DENSITY) {
+		article_set_text(a, &cx, NULL, NULL);
+		a->reason = xstrdup("no article: the page is mostly links");
+	} else
+		article_set_text(a, &cx, best.art, cx.url);
 	if (best.doc != NULL)
 		xmlFreeDoc(best.doc);
-	if (a->text[0] == '\0')
+	if (a->text[0] == '\0' && a->reason == NULL)
 		a->reason = xstrdup("no article text found");
 
 	set_once(&a->byline, m.ld_author);

@@ -352,9 +352,15 @@ html_sniff_charset(const char *data, size_t len, const char *content_type)
 		return "UTF-16BE";
 	if (looks_utf8(data, len))
 		return "UTF-8";
+	/*
+	 * UTF-16 without a BOM has NULs all over its ASCII; bytes without
+	 * any are not UTF-16, whatever the header says.
+	 */
 	if (content_type != NULL &&
 	    (cs = charset_param(content_type, content_type +
-	    strlen(content_type))) != NULL)
+	    strlen(content_type))) != NULL &&
+	    (strncmp(cs, "UTF-16", 6) != 0 ||
+	    memchr(data, '\0', len < 1024 ? len : 1024) != NULL))
 		return cs;
 	if ((cs = meta_charset(data, len)) != NULL) {
 		/*
