@@ -99,6 +99,9 @@ class Resource:
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "feedd-test-httpd"
+    # Headers and body go out in two writes: without TCP_NODELAY the body
+    # waits for the client's delayed ACK (40 ms a response).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
