@@ -26,6 +26,8 @@
 /* Limits on what one document can make us keep or do. */
 #define PARSE_MAX_TEXT		(4u << 20)	/* bytes of one field */
 #define PARSE_MAX_DEPTH		128	/* element nesting tracked */
+#define PARSE_MAX_NESTING	4096	/* deeper is an error (libxml2's
+					   push parser has no limit) */
 #define PARSE_MAX_ENCLOSURES	64	/* per item */
 #define PARSE_MAX_CATEGORIES	128	/* per item */
 #define PARSE_MAX_JSON		(32u << 20)	/* JSON Feed document size */
@@ -98,6 +100,8 @@ void	 prep_push(struct prep *, const char *data, size_t len, bool final,
 	    struct buf *out);
 /* True if the document's own bytes were read as UTF-8. */
 bool	 prep_is_utf8(const struct prep *);
+/* True once a '<' was seen. */
+bool	 prep_seen_markup(const struct prep *);
 /* Bytes dropped before the first '<' (not XML if many). */
 size_t	 prep_junk(const struct prep *);
 /* True if an entity expansion budget ran out (hostile document). */

@@ -143,6 +143,10 @@ json_feed_parse(const char *data, size_t len, const struct parse_opts *opts,
 	enum feed_format fmt;
 	size_t i;
 
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+		data += 3;		/* a UTF-8 BOM, which jansson refuses */
+		len -= 3;
+	}
 	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		*ret_err = xasprintf("not a feed: invalid JSON at line %d: %s",

@@ -170,8 +170,13 @@ media(struct xml_parser *xp, const struct xstart *xs, bool item)
 			builder_set(b, true, PF_IMAGE, 2, v);
 		return XR_NONE;
 	case XT_TITLE:
+		/* Of the item (or group), not of one media:content. */
+		if (xs->parent->role == XR_MEDIA_CONTENT)
+			return XR_NONE;
 		return cap(xp, XS_TITLE, true, PF_TITLE, 0, XTY_TEXT);
 	case XT_DESCRIPTION:
+		if (xs->parent->role == XR_MEDIA_CONTENT)
+			return XR_NONE;
 		v = attr(xp, xs, "type");
 		xml_capture(xp, XS_HTML, true, PF_SUMMARY, 0,
 		    v != NULL && strcasecmp(v, "html") == 0 ? XTY_HTML :

@@ -1064,6 +1064,12 @@ prep_expansion_capped(const struct prep *p)
 	return p->capped;
 }
 
+bool
+prep_seen_markup(const struct prep *p)
+{
+	return p->st != F_PROLOG;
+}
+
 size_t
 prep_junk(const struct prep *p)
 {

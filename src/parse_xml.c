@@ -753,7 +753,14 @@ sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	if (xp->err != NULL)
 		return;
 	if (xp->depth >= PARSE_MAX_DEPTH) {
-		xp->overflow++;
+		/* Ignored, but libxml2 keeps ~40 bytes per level: stop. */
+		if (++xp->overflow > PARSE_MAX_NESTING - PARSE_MAX_DEPTH) {
+			char *why = xasprintf("elements nested deeper than %d "
+			    "levels", PARSE_MAX_NESTING);
+
+			not_a_feed(xp, why);
+			free(why);
+		}
 		return;
 	}
 	if (xp->root_closed)
@@ -972,20 +979,23 @@ halted(const struct xml_parser *xp)
 
 /* Why the document could not be read as a feed, for the caller. */
 static char *
-failure(struct xml_parser *xp)
+failure(struct xml_parser *xp, bool halted_early)
 {
 	if (xp->err != NULL)
 		return xstrdup(xp->err);
 	if (!xp->root_seen) {
-		if (prep_junk(xp->prep) > 0 && xp->fatal == NULL)
+		if (!prep_seen_markup(xp->prep))
 			return xstrdup("not XML (no markup)");
 		if (xp->fatal != NULL)
-			return xasprintf("not XML: line %d: %s",
+			return xasprintf("not XML (line %d: %s)",
 			    xp->fatal_line, xp->fatal);
 		return xstrdup("not a feed (no root element)");
 	}
-	if (xp->fatal != NULL)
+	if (halted_early && xp->fatal != NULL)
 		return xasprintf("line %d: %s", xp->fatal_line, xp->fatal);
+	if (xp->depth > 0)
+		return xasprintf("truncated document (ends inside <%.40s>)",
+		    (const char *)xp->stack[xp->depth - 1].name);
 	return xstrdup("truncated document");
 }
 
@@ -994,6 +1004,7 @@ xml_parser_push(struct xml_parser *xp, const char *data, size_t len,
     bool final, char **ret_err)
 {
 	size_t off;
+	bool halted_early = false;
 
 	if (xp->err != NULL)
 		goto fail;
@@ -1017,25 +1028,23 @@ xml_parser_push(struct xml_parser *xp, const char *data, size_t len,
 		goto fail;
 	if (!final)
 		return 0;
-	if (!halted(xp))
+	halted_early = halted(xp);
+	if (!halted_early)
 		xmlParseChunk(xp->ctxt, NULL, 0, 1);
 	if (xp->err != NULL || !xp->root_seen)
 		goto fail;
 	/*
 	 * The end.  A root element left open is forgiven (feeds that end in
 	 * "</rss" are common); an item or a channel left open means the
-	 * document was cut short.
+	 * document was cut short, or libxml2 gave up on it.
 	 */
-	if (xp->depth > 1) {
-		if (halted(xp) && xp->fatal == NULL)
-			xp->fatal = xstrdup("parse stopped");
+	if (xp->depth > 1)
 		goto fail;
-	}
 	while (xp->depth > 0)
 		pop_element(xp);
 	return 0;
 fail:
 	if (ret_err != NULL)
-		*ret_err = failure(xp);
+		*ret_err = failure(xp, final ? halted_early : halted(xp));
 	return -1;
 }
