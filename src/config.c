@@ -472,7 +472,19 @@ read_password(const char *path, char **ret, char **ret_err)
 	size_t len = 0;
 	int fd;
 
-	/* O_NONBLOCK: a FIFO named by mistake must not hang the load. */
+	/*
+	 * Only regular files, checked before opening: opening a device can
+	 * do things (a watchdog starts counting), and O_NONBLOCK keeps a
+	 * FIFO swapped in meanwhile from hanging the load.
+	 */
+	if (stat(path, &st) == -1) {
+		*ret_err = xasprintf("%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*ret_err = xstrdup("not a regular file");
+		return -1;
+	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
 		*ret_err = xasprintf("%s", strerror(errno));
@@ -1127,6 +1139,13 @@ read_file(const char *path, char **ret, size_t *ret_len)
 	ssize_t n;
 	int fd, saved;
 
+	/* Regular files only, and checked before opening (see above). */
+	if (stat(path, &st) == -1)
+		return -1;
+	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1)
 		return -1;

@@ -16,6 +16,13 @@
 #include "opml.h"
 #include "util.h"
 
+/*
+ * Category outlines written nested at most this deep; what is deeper
+ * stays in the last one's name ("a/b/...").  libxml2 refuses documents
+ * nested past 256 levels, and nobody files feeds 32 categories deep.
+ */
+#define OPML_WRITE_DEPTH	32
+
 /* ---- reading ---- */
 
 /* An attribute by name, ignoring case ("xmlurl" exists in the wild). */
@@ -358,12 +365,19 @@ opml_write(struct buf *out, const char *title, const struct opml_feed *feeds,
 	for (i = 0; i < n; i++) {
 		f = order[i];
 		/* Close the categories this feed is not in, open its own. */
-		keep = prev != NULL ? common_parts(prev->category,
-		    f->category) : 0;
+		if (prev != NULL && prev->category != NULL &&
+		    f->category != NULL &&
+		    strcmp(prev->category, f->category) == 0)
+			keep = open;
+		else if ((keep = prev != NULL ? common_parts(prev->category,
+		    f->category) : 0) > OPML_WRITE_DEPTH - 1)
+			keep = OPML_WRITE_DEPTH - 1;
 		for (; open > keep; open--)
 			xmlTextWriterEndElement(w);
 		for (part = 0, p = f->category; p != NULL; part++) {
-			size_t len = strcspn(p, "/");
+			/* The last level takes the rest of the path. */
+			size_t len = part < OPML_WRITE_DEPTH - 1 ?
+			    strcspn(p, "/") : strlen(p);
 
 			if (part >= open) {
 				name = xstrndup(p, len);
