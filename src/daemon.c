@@ -1035,6 +1035,12 @@ feed_done_cb(struct fetch_result *r, void *arg)
 static void
 refresh_one(struct dfeed *df, struct waiter *w)
 {
+	struct article_job *aj;
+
+	/* Extractions still under way from an earlier fetch count too: the
+	 * caller wants the feed up to date, articles included. */
+	LIST_FOREACH(aj, &df->articles, entry)
+		waiters_add(&aj->waiting, w);
 	waiters_add(&df->waiting, w);
 	if (df->job == NULL) {
 		df->forced = true;

@@ -93,12 +93,59 @@ def test_reload(tap, srv):
         d.reload()
         tap.ok(d.wait_log(r"reload refused", start=mark),
                "invalid reload refused", d.log_text())
-        tap.ok(d.grep(r"test\.conf:5: url", start=mark),
+        tap.ok(d.wait_log(r"test\.conf:5: url", start=mark),
                "the error is logged as file:line", d.log()[mark:])
         before = len(srv.seen("/r-b.xml"))
         tap.ok(wait_until(lambda: len(srv.seen("/r-b.xml")) > before, 5),
                "the old configuration keeps running")
         tap.ok(d.running(), "still running")
+
+
+def test_reload_changes(tap, srv):
+    srv.resource("/x1.xml", rss("X1"), etag='"x1"')
+    srv.resource("/x2.xml", rss("X2"), etag='"x2"')
+    with Feedd(tap=tap, feeds={"x": {"url": srv.url("/x1.xml")}}) as d:
+        d.start()
+        tap.ok(d.wait_log(r"feed x: 1 new"), "x fetched")
+        d.write_config({"x": {"url": srv.url("/x2.xml")}})
+        d.reload()
+        tap.ok(wait_until(lambda: srv.seen("/x2.xml"), 10),
+               "a changed URL is fetched at once", d.log_text())
+        r = srv.seen("/x2.xml")
+        tap.ok(r and r[0].header("If-None-Match") is None,
+               "with the old URL's validators forgotten")
+        tap.ok(wait_until(lambda: d.feed("x") and d.feed("x")["etag"] ==
+                          '"x2"', 5), "new validators stored", d.feed("x"))
+        tap.ok(len(srv.seen("/x1.xml")) == 1, "the old URL is left alone")
+
+
+PAGE = ("<html><head><title>P</title></head><body><article>"
+        + "<p>A paragraph of the article, with words, commas, and a full "
+          "stop.</p>" * 12 + "</article></body></html>")
+
+
+def test_refresh_waits_for_articles(tap, srv):
+    def slow_page(h, r):
+        time.sleep(1)
+        h.reply(200, PAGE.encode(), "text/html")
+    srv.route("/slowpage", slow_page)
+    srv.resource("/ft2.xml", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<link>http://example.org/</link><description>d</description>"
+        "<item><title>P1</title><guid>p1</guid><link>%s</link>"
+        "<description>Short teaser [...]</description></item>"
+        "</channel></rss>" % srv.url("/slowpage")))
+    with Feedd(tap=tap, interval="1d", feeds={
+            "ft": {"url": srv.url("/ft2.xml"), "fulltext": "auto"}}) as d:
+        d.start()
+        wait_until(lambda: os.path.exists(d.socket), 10)
+        # The start-up fetch may be under way: refresh joins it.
+        r = feedctl(d, "refresh", "--wait", "ft")
+        st = d.query("SELECT extract_status FROM items")
+        tap.ok(r.returncode == 0 and st == [(2,)],
+               "refresh --wait returns once the article is stored",
+               (r.stdout, r.stderr, st, d.log_text()))
+        tap.ok(len(srv.seen("/slowpage")) == 1, "the article fetched once")
 
 
 def test_sigterm_during_fetch(tap, srv):
@@ -234,7 +281,8 @@ def main():
     tap = feeddtest.Tap()
     with httpd.Server() as srv:
         feeddrun.run_parallel(tap, [
-            test_check_config, test_reload, test_sigterm_during_fetch,
+            test_check_config, test_reload, test_reload_changes,
+            test_refresh_waits_for_articles, test_sigterm_during_fetch,
             test_lock_and_restart, test_spreading, test_socket_activation,
             test_feedctl], srv)
     tap.done()
