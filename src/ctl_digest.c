@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +39,8 @@ usage(FILE *f)
 	    "[--feed NAME]... [--unread]\n"
 	    "           [--format text|markdown|html|json|mbox] [--per-item] "
 	    "[--full | --excerpt N]\n"
-	    "           [--mark-read] [--limit N] [--output FILE] [--always]\n"
+	    "           [--mark-read] [--limit N] [--output FILE | --pipe COMMAND] "
+	    "[--always]\n"
 	    "           [--to ADDR] [--from ADDR] [--subject TEXT]\n"
 	    "       feedctl digest --input FILE [--format ...] [--output FILE] "
 	    "...\n");
@@ -154,6 +156,63 @@ write_stdout(const char *data, size_t len, char **ret_err)
 	return 0;
 }
 
+/*
+ * Hands the digest to a command (sendmail -t) on its standard input and
+ * waits for it: delivered means the command read it all and exited 0, so
+ * a mail system that refuses the message leaves the cursor in place.
+ */
+static int
+write_command(const char *cmd, const char *data, size_t len, char **ret_err)
+{
+	int fds[2], status, e = 0;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		*ret_err = xasprintf("pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		*ret_err = xasprintf("fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(fds[0], STDIN_FILENO) == -1)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	if (write_all(fds[1], data, len) == -1)
+		e = errno;
+	close(fds[1]);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			*ret_err = xasprintf("waiting for '%s': %s", cmd,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (WIFSIGNALED(status)) {
+		*ret_err = xasprintf("'%s' was killed by signal %d", cmd,
+		    WTERMSIG(status));
+		return -1;
+	}
+	if (WEXITSTATUS(status) != 0) {
+		*ret_err = xasprintf("'%s' failed (exit status %d)", cmd,
+		    WEXITSTATUS(status));
+		return -1;
+	}
+	if (e != 0) {
+		*ret_err = xasprintf("'%s' did not read the whole digest: %s",
+		    cmd, strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
 /* "feedd <user@host>", the default sender of mail digests. */
 static char *
 default_from(void)
@@ -232,6 +291,7 @@ enum {
 	OPT_SINCE = 0x100, OPT_CURSOR, OPT_FEED, OPT_UNREAD, OPT_FORMAT,
 	OPT_PER_ITEM, OPT_FULL, OPT_EXCERPT, OPT_MARK_READ, OPT_LIMIT,
 	OPT_OUTPUT, OPT_TO, OPT_FROM, OPT_SUBJECT, OPT_ALWAYS, OPT_INPUT,
+	OPT_PIPE,
 };
 
 /*
@@ -266,7 +326,7 @@ load_items(const char *path)
 /* Renders and writes; the message is printed.  0 or CTL_EXIT_ERROR. */
 static int
 deliver(const json_t *items, const struct digest_opts *dopts,
-    const char *output, bool always)
+    const char *output, const char *command, bool always)
 {
 	struct buf out = { 0 };
 	char *err = NULL;
@@ -278,6 +338,7 @@ deliver(const json_t *items, const struct digest_opts *dopts,
 		fprintf(stderr, "feedctl: digest: %s\n", err);
 		rc = CTL_EXIT_ERROR;
 	} else if ((output != NULL ? write_file_atomic(output, out.data,
+	    out.len, &err) : command != NULL ? write_command(command, out.data,
 	    out.len, &err) : write_stdout(out.data, out.len, &err)) == -1) {
 		fprintf(stderr, "feedctl: digest: %s\n", err);
 		rc = CTL_EXIT_ERROR;
@@ -307,6 +368,7 @@ ctl_digest(int argc, char **argv, struct ctl_opts *opts)
 		{ "subject", required_argument, NULL, OPT_SUBJECT },
 		{ "always", no_argument, NULL, OPT_ALWAYS },
 		{ "input", required_argument, NULL, OPT_INPUT },
+		{ "pipe", required_argument, NULL, OPT_PIPE },
 		{ "help", no_argument, NULL, 'h' },
 		CTL_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -317,7 +379,7 @@ ctl_digest(int argc, char **argv, struct ctl_opts *opts)
 	};
 	const char *cursor = NULL, *output = NULL, *since_arg = NULL;
 	const char *to = NULL, *from = NULL, *subject = NULL, *lease;
-	const char *input = NULL;
+	const char *input = NULL, *command = NULL;
 	bool unread = false, mark_read = false, always = false;
 	bool excerpt_set = false;
 	long long limit = 0, v;
@@ -405,6 +467,9 @@ ctl_digest(int argc, char **argv, struct ctl_opts *opts)
 		case OPT_INPUT:
 			input = optarg;
 			break;
+		case OPT_PIPE:
+			command = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			rc = CTL_EXIT_OK;
@@ -438,6 +503,11 @@ ctl_digest(int argc, char **argv, struct ctl_opts *opts)
 		    "--mark-read\n");
 		goto out;
 	}
+	if (output != NULL && command != NULL) {
+		fprintf(stderr, "feedctl: digest: --output and --pipe exclude "
+		    "each other\n");
+		goto out;
+	}
 	if (output != NULL && *output == '\0') {
 		fprintf(stderr, "feedctl: digest: --output: empty file name\n");
 		goto out;
@@ -460,7 +530,7 @@ ctl_digest(int argc, char **argv, struct ctl_opts *opts)
 			rc = CTL_EXIT_ERROR;
 			goto out;
 		}
-		rc = deliver(items, &dopts, output, always);
+		rc = deliver(items, &dopts, output, command, always);
 		json_decref(items);
 		goto out;
 	}
@@ -492,7 +562,8 @@ ctl_digest(int argc, char **argv, struct ctl_opts *opts)
 		goto abort;
 	}
 
-	if ((rc = deliver(items, &dopts, output, always)) != CTL_EXIT_OK) {
+	if ((rc = deliver(items, &dopts, output, command, always)) !=
+	    CTL_EXIT_OK) {
 		if (cursor != NULL)
 			fprintf(stderr, "feedctl: digest: cursor '%s' stays "
 			    "where it was\n", cursor);

@@ -36,8 +36,8 @@ static const struct {
 	    "[--feed NAME]... [--unread]\n"
 	    "                [--format text|markdown|html|json|mbox] "
 	    "[--per-item] [--full|--excerpt N]\n"
-	    "                [--mark-read] [--limit N] [--output FILE] "
-	    "[--always]\n"
+	    "                [--mark-read] [--limit N] "
+	    "[--output FILE | --pipe COMMAND] [--always]\n"
 	    "                [--to ADDR] [--from ADDR] [--subject TEXT]" },
 	{ "import", ctl_import, "import FILE.opml|-" },
 	{ "export", ctl_export, "export" },

@@ -298,6 +298,19 @@ try:
                           os.path.join(tmp, "no", "such", "dir.html"))
     t.ok(rc == 1 and "cannot" in err, "--output: failure reported", err)
 
+    piped = os.path.join(tmp, "piped.mbox")
+    rc, out, err = digest("--format", "mbox", "--pipe", "cat >'%s'" % piped)
+    body = open(piped, "rb").read() if os.path.exists(piped) else b""
+    t.ok(rc == 0 and out == b"" and body.startswith(b"From ") and
+         b"multipart/alternative" in body and body.endswith(b"--\n\n"),
+         "--pipe: the command reads the whole digest", err)
+    os.unlink(piped)
+    rc, out, err = digest("--pipe", "cat >/dev/null; exit 3")
+    t.ok(rc == 1 and "exit status 3" in err, "--pipe: failure reported",
+         err)
+    rc, out, err = digest("--pipe", "true", "--output", piped)
+    t.ok(rc == 2, "usage: --pipe and --output exclude each other", err)
+
     with open(items_path, "w") as f:
         json.dump([], f)
     rc, out, err = digest()

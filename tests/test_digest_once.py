@@ -119,6 +119,12 @@ with servetest.Server(seed=40, delay=0.05) as srv:
             time.sleep(0.1)
     t.ok(p.returncode == 1 and b"stays where it was" in p.stderr,
          "a failed write: exit 1, cursor kept", p.stderr)
+    # So does a mail command that fails (sendmail refusing the message).
+    p = feedctl(srv, "digest", "--cursor", CURSOR, "--format", "mbox",
+                "--pipe", "cat >/dev/null; exit 75")
+    t.ok(p.returncode == 1 and b"exit status 75" in p.stderr and
+         b"stays where it was" in p.stderr,
+         "--pipe: a failing command keeps the cursor", p.stderr)
 
     # Now to completion, with new items between the runs.
     for k in range(3):
