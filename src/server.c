@@ -624,6 +624,18 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- the listening socket ---- */
 
+/*
+ * The socket's mode: as configured, else 0660 for a system daemon or with
+ * a group to let in, else 0600 (a user's own daemon).
+ */
+static mode_t
+server_mode(const struct server_opts *opts)
+{
+	if (opts->mode)
+		return opts->mode;
+	return geteuid() == 0 || opts->group != NULL ? 0660 : 0600;
+}
+
 /* mkdir -p of path's directory; the last one gets mode, the others 0755. */
 static int
 make_parent(const char *path, mode_t mode, char **ret_err)
@@ -736,7 +748,7 @@ listen_path(struct server *s, const struct server_opts *opts,
     char **ret_err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	mode_t mode = opts->mode ? opts->mode : 0660, old;
+	mode_t mode = server_mode(opts), old;
 	struct stat st;
 	int fd, rc;
 
@@ -860,7 +872,7 @@ server_new(struct ev_loop *loop, struct store *store,
 	    &err) == -1)
 		goto fail;
 	s->allow_group = opts->have_fd || opts->group != NULL ||
-	    ((opts->mode ? opts->mode : 0660) & 0060);
+	    (server_mode(opts) & 0060);
 	if ((opts->have_fd ? listen_fd(s, opts->fd, &err) :
 	    listen_path(s, opts, &err)) == -1)
 		goto fail;

@@ -33,7 +33,8 @@ struct server_opts {
 	 */
 	bool		 have_fd;
 	int		 fd;
-	mode_t		 mode;		/* socket file mode; 0: 0660 */
+	/* Socket file mode; 0: 0660 as root or with group, else 0600. */
+	mode_t		 mode;
 	/*
 	 * Group (name or number) given the socket, whose members may connect
 	 * (checked again with SO_PEERCRED); NULL: the daemon's own group.

@@ -12,6 +12,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -460,6 +461,54 @@ def test_terminal(sock):
          "--json on a terminal escapes C1 controls too", repr(out))
 
 
+def test_real_feedd(http_base):
+    """The same client against the real daemon, fetching from loopback."""
+    try:
+        import feeddrun
+    except ImportError:
+        t.skip("feedctl against feedd", "tests/feeddrun.py missing")
+        return
+    if not os.path.exists(feeddtest.FEEDD):
+        t.skip("feedctl against feedd", "feedd not built")
+        return
+    d = feeddrun.Feedd(feeds={"loop": {"url": http_base + "/b/rss.xml"}})
+    d.start()
+    try:
+        ok = feeddrun.wait_until(lambda: run(["status"], d.socket)[0] == 0,
+                                 timeout=30)
+        t.ok(ok, "feedd answers feedctl status", d.lines[-20:])
+        rc, out, err = run(["refresh", "--wait", "loop"], d.socket)
+        t.ok(rc == 0 and out == "refreshed 1 feed\n",
+             "feedd: refresh --wait", out + err)
+        rc, out, err = run(["list", "--json"], d.socket)
+        items = jload(out) or []
+        t.ok([(it["feed"], it["title"]) for it in items] ==
+             [("loop", "One")], "feedd: list shows the fetched item",
+             out + err)
+        rc, out, err = run(["feeds"], d.socket)
+        t.ok(rc == 0 and re.search(r"^loop\s+1\s+\d+s\s+.*\sok$", out,
+                                   re.M), "feedd: feeds says ok", out + err)
+        rc, out, err = run(["add", "--name", "atom", http_base + "/site/"],
+                           d.socket)
+        t.ok(rc == 0, "feedd: add with discovery", out + err)
+        rc, out, err = run(["refresh", "--wait", "atom"], d.socket)
+        rc, out, err = run(["list", "--all-copies", "--feed", "atom",
+                            "--json"], d.socket)
+        t.ok([it["title"] for it in jload(out) or []] == ["One"],
+             "feedd: the added feed is fetched", out + err)
+        rc, out, err = run(["read", "--all"], d.socket)
+        rc, out, err = run(["list"], d.socket)
+        t.ok(rc == 0 and out == "", "feedd: read --all", out + err)
+        rc, out, err = run(["remove", "atom"], d.socket)
+        t.ok(rc == 0, "feedd: remove the runtime feed", out + err)
+        rc, out, _ = run(["status", "--json"], d.socket)
+        t.ok((jload(out) or {}).get("feeds") == 1, "feedd: status", out)
+    finally:
+        rc, secs = d.stop()
+        t.ok(rc == 0, "feedd exits cleanly", d.lines[-20:])
+        shutil.rmtree(d.dir, ignore_errors=True)
+
+
 def main():
     if not os.path.exists(servetest.SERVE_STORE) or \
             not os.path.exists(FEEDCTL):
@@ -488,10 +537,10 @@ def main():
                  "server clean after the feedctl tests",
                  srv.sanitizer_report()[-3000:])
         test_no_daemon(tmp)
+        test_real_feedd(base)
     finally:
         httpd.shutdown()
         httpd.server_close()
-        import shutil
         shutil.rmtree(tmp, ignore_errors=True)
     t.done()
 
