@@ -92,9 +92,15 @@ struct tm_parts {
 	int	offset;			/* seconds east of UTC */
 };
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+#define DATE_MIN	INT64_C(-62135596800)
+#define DATE_MAX	INT64_C(253402300799)
+
 static int64_t
 parts_to_time(const struct tm_parts *p)
 {
+	int64_t t;
+
 	if (p->year < 1 || p->year > 9999 || p->mon < 1 || p->mon > 12 ||
 	    p->day < 1 || p->day > days_in_month(p->year, p->mon))
 		return DATE_NONE;
@@ -105,8 +111,12 @@ parts_to_time(const struct tm_parts *p)
 		return DATE_NONE;
 	if (p->offset < -18 * 3600 || p->offset > 18 * 3600)
 		return DATE_NONE;
-	return days_from_civil(p->year, p->mon, p->day) * 86400 +
+	t = days_from_civil(p->year, p->mon, p->day) * 86400 +
 	    p->hour * 3600 + p->min * 60 + p->sec - p->offset;
+	/* Years 1-9999 in UTC too: what RFC 3339 can write. */
+	if (t < DATE_MIN || t > DATE_MAX)
+		return DATE_NONE;
+	return t;
 }
 
 /* ---- zone names ---- */
