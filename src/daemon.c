@@ -1283,7 +1283,7 @@ slice_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			d->n_items = ss.n_items;
 			d->n_unread = ss.n_unread;
 		}
-		log_debug("retention done");
+		log_info("retention done");
 		return;
 	}
 	name = d->retention_feeds[d->retention_i];
@@ -1609,6 +1609,8 @@ daemon_reload(struct daemon *d, char **ret_errs)
 	fetch_set_opts(d->fetch, &fo);
 	log_set_level(cfg->log_level);
 	log_notice("configuration reloaded: %zu feeds", d->n_feeds);
+	/* Retention limits may have changed: apply them now, in slices. */
+	retention_start(d);
 	return 0;
 }
 

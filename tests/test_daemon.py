@@ -83,6 +83,10 @@ def test_validators(tap, srv):
         # Nothing else was requested: no unconditional refetch.
         tap.ok(all(r.header("If-None-Match") == etag for r in
                    srv.seen("/v.xml")[1:]), "never an unconditional refetch")
+        reqs = srv.seen("/v.xml") + srv.seen("/lm.xml")
+        ports = set(r.port for r in reqs)
+        tap.ok(len(ports) <= 2, "%d requests on %d connections (at most 2 "
+               "per host), reused between polls" % (len(reqs), len(ports)))
         report(tap, "validators", srv, "/v.xml")
 
 

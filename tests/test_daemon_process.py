@@ -148,6 +148,20 @@ def test_refresh_waits_for_articles(tap, srv):
         tap.ok(len(srv.seen("/slowpage")) == 1, "the article fetched once")
 
 
+def test_retention_on_reload(tap, srv):
+    srv.resource("/keep.xml", rss("K1", "K2", "K3"))
+    with Feedd(tap=tap, feeds={"k": {"url": srv.url("/keep.xml")}}) as d:
+        d.start()
+        tap.ok(d.wait_log(r"feed k: 3 new"), "three items stored")
+        d.write_config({"k": {"url": srv.url("/keep.xml"),
+                              "keep_items": "1"}})
+        d.reload()
+        tap.ok(d.wait_log(r"retention done"), "retention runs on reload",
+               d.log_text())
+        tap.ok(wait_until(lambda: len(d.items("k")) == 1, 5),
+               "keep_items = 1 keeps one item", d.items("k"))
+
+
 def test_sigterm_during_fetch(tap, srv):
     with Feedd(timeout="60s", feeds={"h": {"url": srv.url("/hang")}}) as d:
         d.start()
@@ -282,7 +296,8 @@ def main():
     with httpd.Server() as srv:
         feeddrun.run_parallel(tap, [
             test_check_config, test_reload, test_reload_changes,
-            test_refresh_waits_for_articles, test_sigterm_during_fetch,
+            test_refresh_waits_for_articles, test_retention_on_reload,
+            test_sigterm_during_fetch,
             test_lock_and_restart, test_spreading, test_socket_activation,
             test_feedctl], srv)
     tap.done()
