@@ -115,10 +115,11 @@ attr_allowed(const char *tag, const char *attr)
 
 /* ---- URLs ---- */
 
+/* Spaces and controls, which browsers strip around URLs (not NUL). */
 static bool
 is_url_space(unsigned char c)
 {
-	return c <= 0x20;
+	return c != '\0' && c <= 0x20;
 }
 
 /*
