@@ -513,6 +513,20 @@ opensocket_cb(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
 
 /* ---- jobs ---- */
 
+void
+fetch_result_clear(struct fetch_result *r)
+{
+	clear_headers(r);
+	free(r->error);
+	free(r->url);
+	free(r->moved_to);
+	free(r->body);
+	free(r->content_type);
+	free(r->ip);
+	memset(r, 0, sizeof(*r));
+	r->addr_class = FETCH_ADDR_UNKNOWN;
+}
+
 static void
 job_free(struct fetch_job *job)
 {
@@ -526,13 +540,7 @@ job_free(struct fetch_job *job)
 	free(job->url);
 	for (i = 0; i < job->n_resp; i++)
 		free(job->urls[i]);
-	clear_headers(&job->res);
-	free(job->res.error);
-	free(job->res.url);
-	free(job->res.moved_to);
-	free(job->res.body);
-	free(job->res.content_type);
-	free(job->res.ip);
+	fetch_result_clear(&job->res);
 	buf_free(&job->body);
 	free(job);
 }

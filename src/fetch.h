@@ -111,6 +111,9 @@ struct fetch_result {
  */
 typedef void (*fetch_done_cb)(struct fetch_result *, void *arg);
 
+/* Frees what a result holds (for a copy a callback kept) and zeroes it. */
+void	fetch_result_clear(struct fetch_result *);
+
 int	fetch_new(struct ev_loop *, const struct fetch_opts *,
 	    struct fetch **ret, char **ret_err);
 /* New limits; running transfers keep theirs. */

@@ -170,19 +170,7 @@ done_cb(struct fetch_result *r, void *arg)
 static void
 done_clear(struct done *d)
 {
-	free(d->res.error);
-	free(d->res.url);
-	free(d->res.moved_to);
-	free(d->res.body);
-	free(d->res.content_type);
-	free(d->res.etag);
-	free(d->res.last_modified);
-	free(d->res.cache_control);
-	free(d->res.expires);
-	free(d->res.retry_after);
-	free(d->res.date);
-	free(d->res.ip);
-	memset(&d->res, 0, sizeof(d->res));
+	fetch_result_clear(&d->res);
 }
 
 static void
