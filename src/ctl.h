@@ -57,6 +57,9 @@ int	ctl_call(const char *cmd, struct client *, const char *method,
 int	ctl_run(const char *cmd, const struct ctl_opts *, const char *method,
 	    struct json_t *params, struct json_t **ret);
 
+/* Prints why (may be NULL) and the synopsis; CTL_EXIT_USAGE. */
+int	ctl_usage(const char *cmd, const char *synopsis, const char *why);
+
 /* Output conventions. */
 int	ctl_print_json(struct json_t *);	/* indented, newline */
 /* jansson dump flags for stdout (all ASCII on a terminal). */

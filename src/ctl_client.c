@@ -24,6 +24,15 @@
 #include "util.h"
 
 int
+ctl_usage(const char *cmd, const char *synopsis, const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "feedctl: %s: %s\n", cmd, why);
+	fprintf(stderr, "usage: feedctl %s\n", synopsis);
+	return CTL_EXIT_USAGE;
+}
+
+int
 ctl_connect(const char *cmd, const struct ctl_opts *opts,
     struct client **ret)
 {
@@ -175,53 +184,6 @@ ctl_use_color(void)
 	return isatty(STDOUT_FILENO);
 }
 
-/* Decodes one UTF-8 sequence (input is valid UTF-8 from the daemon). */
-static size_t
-utf8_next(const unsigned char *s, uint32_t *ret)
-{
-	if (s[0] < 0x80) {
-		*ret = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0 && s[1]) {
-		*ret = ((s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-		return 2;
-	}
-	if ((s[0] & 0xf0) == 0xe0 && s[1] && s[2]) {
-		*ret = ((s[0] & 0x0f) << 12) | ((s[1] & 0x3f) << 6) |
-		    (s[2] & 0x3f);
-		return 3;
-	}
-	if ((s[0] & 0xf8) == 0xf0 && s[1] && s[2] && s[3]) {
-		*ret = ((uint32_t)(s[0] & 0x07) << 18) | ((s[1] & 0x3f) << 12) |
-		    ((s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-		return 4;
-	}
-	*ret = 0xfffd;
-	return 1;
-}
-
-/*
- * Columns a code point takes on a terminal: 0 for combining marks and
- * zero-width characters, 2 for East Asian wide ones and most emoji, else
- * 1.  Independent of the locale (tests run in the C locale).
- */
-static int
-cp_width(uint32_t c)
-{
-	if ((c >= 0x0300 && c <= 0x036f) || (c >= 0x200b && c <= 0x200f) ||
-	    (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe00 && c <= 0xfe0f) ||
-	    c == 0xfeff)
-		return 0;
-	if ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
-	    (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
-	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
-	    (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
-	    (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd))
-		return 2;
-	return 1;
-}
-
 /* Control characters (C0, DEL, C1) would let a feed drive the terminal. */
 static bool
 cp_control(uint32_t c)
@@ -233,6 +195,7 @@ int
 ctl_put_text(struct buf *out, const char *s, int width, bool keep_newlines)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *end = p + strlen((const char *)p);
 	int used = 0, w, limit;
 	size_t n;
 	uint32_t c;
@@ -241,7 +204,7 @@ ctl_put_text(struct buf *out, const char *s, int width, bool keep_newlines)
 	limit = width > 0 && !keep_newlines && ctl_text_width((const char *)p) >
 	    width ? width - 1 : 0;
 	for (; *p; p += n) {
-		n = utf8_next(p, &c);
+		n = utf8_decode((const char *)p, end - p, &c);
 		if (cp_control(c)) {
 			if (keep_newlines && (c == '\n' || c == '\t')) {
 				buf_putc(out, c);
@@ -257,10 +220,13 @@ ctl_put_text(struct buf *out, const char *s, int width, bool keep_newlines)
 			used += w;
 			continue;
 		}
-		w = cp_width(c);
+		w = unicode_width(c);
 		if (limit > 0 && used + w > limit)
 			break;
-		buf_append(out, p, n);
+		if (n == 1 && *p >= 0x80)
+			buf_puts(out, "\xef\xbf\xbd");	/* not UTF-8 */
+		else
+			buf_append(out, p, n);
 		used += w;
 	}
 	if (limit > 0) {
@@ -274,12 +240,13 @@ int
 ctl_text_width(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = p + strlen(s);
 	uint32_t c;
 	int w = 0;
 
-	while (*p) {
-		p += utf8_next(p, &c);
-		w += cp_control(c) ? 1 : cp_width(c);
+	while (p < end) {
+		p += utf8_decode((const char *)p, end - p, &c);
+		w += cp_control(c) ? 1 : unicode_width(c);
 	}
 	return w;
 }

@@ -32,14 +32,6 @@
 #define DISCOVER_MAX_BYTES	(4 * 1024 * 1024)
 #define DISCOVER_TIMEOUT	20L
 
-static int
-usage(const char *cmd, const char *synopsis, const char *why)
-{
-	if (why != NULL)
-		fprintf(stderr, "feedctl: %s: %s\n", cmd, why);
-	fprintf(stderr, "usage: feedctl %s\n", synopsis);
-	return CTL_EXIT_USAGE;
-}
 
 /* Only the global options: for commands without options of their own. */
 static int
@@ -54,7 +46,7 @@ global_only(int argc, char **argv, struct ctl_opts *opts, const char *cmd,
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
 		if (!ctl_global_option(c, optarg, opts))
-			return usage(cmd, synopsis, NULL);
+			return ctl_usage(cmd, synopsis, NULL);
 	return CTL_EXIT_OK;
 }
 
@@ -172,7 +164,7 @@ ctl_feeds(int argc, char **argv, struct ctl_opts *opts)
 	if ((rc = global_only(argc, argv, opts, "feeds", "feeds")) != 0)
 		return rc;
 	if (optind < argc)
-		return usage("feeds", "feeds", "unexpected argument");
+		return ctl_usage("feeds", "feeds", "unexpected argument");
 	if ((rc = ctl_run("feeds", opts, "org.feedd.ListFeeds", NULL,
 	    &reply)) != CTL_EXIT_OK)
 		return rc;
@@ -280,13 +272,13 @@ ctl_add(int argc, char **argv, struct ctl_opts *opts)
 			disc = false;
 			break;
 		default:
-			return usage("add", synopsis, NULL);
+			return ctl_usage("add", synopsis, NULL);
 		}
 	}
 	if (optind + 1 != argc)
-		return usage("add", synopsis, "one URL expected");
+		return ctl_usage("add", synopsis, "one URL expected");
 	if (!url_is_http(argv[optind]))
-		return usage("add", synopsis, "not an http or https URL");
+		return ctl_usage("add", synopsis, "not an http or https URL");
 	url = disc ? discover(argv[optind]) : xstrdup(argv[optind]);
 	if (url == NULL)
 		return CTL_EXIT_ERROR;
@@ -320,7 +312,7 @@ ctl_remove(int argc, char **argv, struct ctl_opts *opts)
 	if ((rc = global_only(argc, argv, opts, "remove", synopsis)) != 0)
 		return rc;
 	if (optind + 1 != argc)
-		return usage("remove", synopsis, "one feed name expected");
+		return ctl_usage("remove", synopsis, "one feed name expected");
 	if ((rc = ctl_run("remove", opts, "org.feedd.RemoveFeed",
 	    json_pack("{s:o}", "name", varlink_json_string(argv[optind])),
 	    NULL)) != CTL_EXIT_OK)
@@ -359,7 +351,7 @@ ctl_refresh(int argc, char **argv, struct ctl_opts *opts)
 			wait = true;
 			continue;
 		}
-		return usage("refresh", synopsis, NULL);
+		return ctl_usage("refresh", synopsis, NULL);
 	}
 	names = json_array();
 	for (; optind < argc; optind++)
@@ -434,7 +426,7 @@ ctl_status(int argc, char **argv, struct ctl_opts *opts)
 	if ((rc = global_only(argc, argv, opts, "status", "status")) != 0)
 		return rc;
 	if (optind < argc)
-		return usage("status", "status", "unexpected argument");
+		return ctl_usage("status", "status", "unexpected argument");
 	if ((rc = ctl_run("status", opts, "org.feedd.Status", NULL,
 	    &reply)) != CTL_EXIT_OK)
 		return rc;

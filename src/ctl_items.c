@@ -30,14 +30,6 @@
 /* Widest feed column; longer names are cut. */
 #define FEED_COL_MAX	20
 
-static int
-usage(const char *cmd, const char *synopsis, const char *why)
-{
-	if (why != NULL)
-		fprintf(stderr, "feedctl: %s: %s\n", cmd, why);
-	fprintf(stderr, "usage: feedctl %s\n", synopsis);
-	return CTL_EXIT_USAGE;
-}
 
 /* ---- the item table ---- */
 
@@ -232,7 +224,7 @@ ctl_list(int argc, char **argv, struct ctl_opts *opts)
 		case 'S':
 			if (ctl_parse_when(optarg, time(NULL), &since) == -1) {
 				json_decref(params);
-				return usage("list", list_synopsis, "--since "
+				return ctl_usage("list", list_synopsis, "--since "
 				    "takes 24h, 7d, 90m or a date like "
 				    "2024-05-01T00:00:00Z");
 			}
@@ -242,7 +234,7 @@ ctl_list(int argc, char **argv, struct ctl_opts *opts)
 		case 'n':
 			if (parse_limit(optarg, &limit) == -1) {
 				json_decref(params);
-				return usage("list", list_synopsis,
+				return ctl_usage("list", list_synopsis,
 				    "--limit takes 1 to 10000");
 			}
 			json_object_set_new(params, "limit",
@@ -253,12 +245,12 @@ ctl_list(int argc, char **argv, struct ctl_opts *opts)
 			break;
 		default:
 			json_decref(params);
-			return usage("list", list_synopsis, NULL);
+			return ctl_usage("list", list_synopsis, NULL);
 		}
 	}
 	if (optind < argc) {
 		json_decref(params);
-		return usage("list", list_synopsis, "unexpected argument");
+		return ctl_usage("list", list_synopsis, "unexpected argument");
 	}
 	if (which == 'u')
 		json_object_set_new(params, "unread", json_true());
@@ -306,7 +298,7 @@ ctl_search(int argc, char **argv, struct ctl_opts *opts)
 		case 'n':
 			if (parse_limit(optarg, &limit) == -1) {
 				json_decref(params);
-				return usage("search", search_synopsis,
+				return ctl_usage("search", search_synopsis,
 				    "--limit takes 1 to 10000");
 			}
 			json_object_set_new(params, "limit",
@@ -314,12 +306,12 @@ ctl_search(int argc, char **argv, struct ctl_opts *opts)
 			break;
 		default:
 			json_decref(params);
-			return usage("search", search_synopsis, NULL);
+			return ctl_usage("search", search_synopsis, NULL);
 		}
 	}
 	if (optind >= argc) {
 		json_decref(params);
-		return usage("search", search_synopsis, "no query");
+		return ctl_usage("search", search_synopsis, "no query");
 	}
 	/* Several words are one query, as a shell splits them. */
 	for (i = optind; i < argc; i++) {
@@ -396,11 +388,11 @@ ctl_watch(int argc, char **argv, struct ctl_opts *opts)
 			continue;
 		}
 		json_decref(feeds);
-		return usage("watch", synopsis, NULL);
+		return ctl_usage("watch", synopsis, NULL);
 	}
 	if (optind < argc) {
 		json_decref(feeds);
-		return usage("watch", synopsis, "unexpected argument");
+		return ctl_usage("watch", synopsis, "unexpected argument");
 	}
 	w.cols.id = 6;
 	w.cols.feed = 16;
@@ -558,12 +550,12 @@ ctl_show(int argc, char **argv, struct ctl_opts *opts)
 			as_html = true;
 			continue;
 		}
-		return usage("show", synopsis, NULL);
+		return ctl_usage("show", synopsis, NULL);
 	}
 	if (optind + 1 != argc)
-		return usage("show", synopsis, "one item id expected");
+		return ctl_usage("show", synopsis, "one item id expected");
 	if (ctl_parse_id(argv[optind], &id) == -1)
-		return usage("show", synopsis, "not an item id");
+		return ctl_usage("show", synopsis, "not an item id");
 	if ((rc = ctl_run("show", opts, "org.feedd.GetItem",
 	    json_pack("{s:I}", "id", (json_int_t)id), &reply)) != CTL_EXIT_OK)
 		return rc;
@@ -609,13 +601,13 @@ mark(int argc, char **argv, struct ctl_opts *opts, const char *cmd,
 			break;
 		default:
 			json_decref(params);
-			return usage(cmd, synopsis, NULL);
+			return ctl_usage(cmd, synopsis, NULL);
 		}
 	}
 	if (optind < argc) {
 		if (json_object_size(params) > 0) {
 			json_decref(params);
-			return usage(cmd, synopsis, "ids, --feed or --all, "
+			return ctl_usage(cmd, synopsis, "ids, --feed or --all, "
 			    "not both");
 		}
 		ids = json_array();
@@ -623,14 +615,14 @@ mark(int argc, char **argv, struct ctl_opts *opts, const char *cmd,
 			if (ctl_parse_id(argv[optind], &id) == -1) {
 				json_decref(ids);
 				json_decref(params);
-				return usage(cmd, synopsis, "not an item id");
+				return ctl_usage(cmd, synopsis, "not an item id");
 			}
 			json_array_append_new(ids, json_integer(id));
 		}
 		json_object_set_new(params, "ids", ids);
 	} else if (json_object_size(params) == 0) {
 		json_decref(params);
-		return usage(cmd, synopsis, "which items?");
+		return ctl_usage(cmd, synopsis, "which items?");
 	}
 	if ((rc = ctl_run(cmd, opts, method, params, &reply)) != CTL_EXIT_OK)
 		return rc;

@@ -368,6 +368,21 @@ limit_ok(int64_t v, int64_t max)
 	return v >= 0 && v <= max;
 }
 
+/* A page of a list; replies InvalidParameter and false if out of range. */
+static bool
+page_ok(struct server_call *call, int64_t limit, int64_t offset)
+{
+	if (!limit_ok(limit, LIST_MAX_LIMIT)) {
+		reply_invalid(call, "limit");
+		return false;
+	}
+	if (!limit_ok(offset, INT32_MAX)) {
+		reply_invalid(call, "offset");
+		return false;
+	}
+	return true;
+}
+
 static void
 m_list_items(struct service *svc, struct service_conn *sc,
     struct server_call *call, json_t *params)
@@ -393,14 +408,8 @@ m_list_items(struct service *svc, struct service_conn *sc,
 
 	if (!read_params(call, params, fields, ARRAY_SIZE(fields)))
 		return;
-	if (!limit_ok(limit, LIST_MAX_LIMIT)) {
-		reply_invalid(call, "limit");
+	if (!page_ok(call, limit, offset))
 		return;
-	}
-	if (!limit_ok(offset, INT32_MAX)) {
-		reply_invalid(call, "offset");
-		return;
-	}
 	if (since < 0 || until < 0) {
 		reply_invalid(call, since < 0 ? "since" : "until");
 		return;
@@ -587,14 +596,8 @@ m_search(struct service *svc, struct service_conn *sc,
 
 	if (!read_params(call, params, fields, ARRAY_SIZE(fields)))
 		return;
-	if (!limit_ok(limit, LIST_MAX_LIMIT)) {
-		reply_invalid(call, "limit");
+	if (!page_ok(call, limit, offset))
 		return;
-	}
-	if (!limit_ok(offset, INT32_MAX)) {
-		reply_invalid(call, "offset");
-		return;
-	}
 	if (feed != NULL && !check_feeds(svc, call, &feed, 1))
 		return;
 	if (unread_set)

@@ -285,6 +285,45 @@ utf8_append_clean(struct buf *b, const char *s, size_t len)
 	buf_append(b, s + start, i - start);
 }
 
+size_t
+utf8_decode(const char *s, size_t n, uint32_t *ret_cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = utf8_seq_len(p, n), i;
+	uint32_t c;
+
+	if (len == 0) {
+		*ret_cp = 0xfffd;
+		return 1;
+	}
+	if (len == 1) {
+		*ret_cp = p[0];
+		return 1;
+	}
+	/* The lead byte keeps 7 - len bits, each continuation 6. */
+	c = p[0] & (0x7f >> len);
+	for (i = 1; i < len; i++)
+		c = (c << 6) | (p[i] & 0x3f);
+	*ret_cp = c;
+	return len;
+}
+
+int
+unicode_width(uint32_t c)
+{
+	if ((c >= 0x0300 && c <= 0x036f) || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe00 && c <= 0xfe0f) ||
+	    c == 0xfeff)
+		return 0;
+	if ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
+	    (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+	    (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
+	    (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
 uint64_t
 hash64(uint64_t h, const void *p, size_t len)
 {

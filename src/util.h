@@ -61,6 +61,18 @@ bool	 utf8_valid(const char *s, size_t len);
  * sequences become U+FFFD, NULs are dropped.
  */
 void	 utf8_append_clean(struct buf *b, const char *s, size_t len);
+/*
+ * Decodes the code point at s (n > 0 bytes available): returns its length
+ * in bytes, or 1 with U+FFFD for a byte that starts no well-formed
+ * sequence.
+ */
+size_t	 utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
+/*
+ * Columns a code point takes on a terminal, whatever the locale: 0 for
+ * combining marks and zero-width characters, 2 for East Asian wide ones
+ * and most emoji, else 1 (control characters too: callers replace them).
+ */
+int	 unicode_width(uint32_t cp);
 
 /*
  * 64-bit FNV-1a hash of [p, p+len) continuing from h (start with
