@@ -56,6 +56,32 @@ die(const char *what, char *err)
 	exit(1);
 }
 
+/*
+ * Text unlike any other item's, so that near-duplicate detection finds
+ * nothing to join (like real feeds, unlike "item 1", "item 2", ...):
+ * words of random syllables from a generator seeded by the item.
+ */
+static void
+words(struct buf *b, uint64_t seed, int n)
+{
+	static const char *const syl[] = { "ka", "lo", "mi", "ne", "ru", "sa",
+	    "ti", "vo", "bre", "dra", "fel", "gun", "hos", "jor", "kil",
+	    "mon", "pra", "quo", "ster", "tal", "ven", "wix", "zor", "ob" };
+	uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 1;
+	int i, j, k;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(b, ' ');
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		k = 1 + (int)(x % 3);
+		for (j = 0; j < k; j++)
+			buf_puts(b, syl[(x >> (8 + 5 * j)) % ARRAY_SIZE(syl)]);
+	}
+}
+
 /* Stores items [from, from+n) of feed f in one apply. */
 static void
 store_batch(struct store *st, int64_t feed_id, int f, int from, int n,
@@ -76,15 +102,18 @@ store_batch(struct store *st, int64_t feed_id, int f, int from, int n,
 
 		it->id = xasprintf("urn:bench:%d:%d", f, k);
 		it->key = xstrdup(it->id);
-		it->title = xasprintf("Item %d of feed %d: a headline of some "
-		    "length about topic %d", k, f, (k * 7919 + f) % 997);
+		struct buf t = { 0 };
+
+		words(&t, (uint64_t)f << 32 | (uint32_t)k, 8);
+		it->title = buf_take(&t);
+		buf_puts(&t, "<p>");
+		words(&t, ((uint64_t)f << 32 | (uint32_t)k) ^ 0xabcdef, 40);
+		buf_puts(&t, "</p>");
+		it->summary = buf_take(&t);
 		it->link = xasprintf("https://site%d.example/%d/%d.html", f,
 		    k / 100, k);
 		it->published = BASE_TIME + (int64_t)k * 600 + f;
 		it->updated = DATE_NONE;
-		it->summary = xasprintf("<p>Feed %d reports on item %d, topic "
-		    "%d, with a sentence or two of summary text.</p>", f, k,
-		    (k * 31 + f) % 1013);
 		it->duration = -1;
 	}
 	if (store_feed_apply(st, feed_id, &fd, &ao, &res, &err) == -1)
