@@ -352,49 +352,17 @@ entry_title(const struct entry *e)
 
 /* ---- text ---- */
 
-/* Columns a code point takes on a terminal: 0, 1 or 2 (East Asian wide). */
-static int
-cp_width(uint32_t c)
-{
-	if ((c >= 0x300 && c <= 0x36f) || c == 0x200b || c == 0x200d)
-		return 0;
-	if ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
-	    (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
-	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
-	    (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
-	    (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd))
-		return 2;
-	return 1;
-}
-
 /* Display width of [s, s+len) (well-formed UTF-8). */
 static size_t
 text_width(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	size_t w = 0;
+	size_t w = 0, i = 0, n;
 	uint32_t c;
 
-	while (p < end) {
-		if (*p < 0x80) {
-			c = *p++;
-		} else if ((*p & 0xe0) == 0xc0 && p + 1 < end) {
-			c = (uint32_t)(*p & 0x1f) << 6 | (p[1] & 0x3f);
-			p += 2;
-		} else if ((*p & 0xf0) == 0xe0 && p + 2 < end) {
-			c = (uint32_t)(*p & 0x0f) << 12 |
-			    (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-			p += 3;
-		} else if ((*p & 0xf8) == 0xf0 && p + 3 < end) {
-			c = (uint32_t)(*p & 0x07) << 18 |
-			    (uint32_t)(p[1] & 0x3f) << 12 |
-			    (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
-			p += 4;
-		} else {
-			c = 0xfffd;
-			p++;
-		}
-		w += (size_t)cp_width(c);
+	while (i < len) {
+		n = utf8_decode(s + i, len - i, &c);
+		i += n;
+		w += (size_t)unicode_width(c);
 	}
 	return w;
 }
