@@ -2303,7 +2303,8 @@ static const char *const label_texts[] = {
 	"more from", "leia mais", "leia tamb\xc3\xa9m", "veja tamb\xc3\xa9m",
 	"lesen sie auch", "mehr zum thema", "lire aussi", "lee tambi\xc3\xa9n",
 	"ver tambi\xc3\xa9n", "next article", "previous article",
-	"back to top", NULL,
+	"back to top", "back", "go back", "voltar", "zur\xc3\xbc" "ck",
+	"retour", "volver", "torna indietro", NULL,
 };
 
 /* Short blocks starting so are pointers elsewhere, tags or notices. */
@@ -2421,11 +2422,30 @@ word_count(const char *s)
 	return count_words(s);
 }
 
+/* Words of the line above or below a headline that gives its details. */
+static size_t
+meta_words_in(const char *s)
+{
+	static const char *const words[] = {
+		"published", "updated", "posted", "modified", "by ",
+		"publicado", "atualizado", "actualizado", "por ",
+		"ver\xc3\xb6" "ffentlicht", "aktualisiert", "von ", "publi\xc3\xa9",
+		"mis \xc3\xa0 jour", "pubblicato", "aggiornato", "category",
+		"categoria", "tags", "author", "autor", NULL,
+	};
+	size_t i, n = 0;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strstr(s, words[i]) != NULL)
+			n++;
+	return n;
+}
+
 /* A line that is a date or time and little else (a dateline). */
 static bool
 is_dateline(const char *s)
 {
-	size_t words = 0, digits = 0;
+	size_t words = 0, digits = 0, n;
 	bool year = false, clock = false, in = false, dig = false;
 	const char *p;
 
@@ -2456,7 +2476,36 @@ is_dateline(const char *s)
 		words++;
 		digits += dig;
 	}
-	return words <= 18 && digits >= 2 && (year || clock);
+	if (words > 20 || !(year || clock))
+		return false;
+	/* Mostly numbers, or dates with the words that go with them. */
+	if (digits >= 2 && digits * 5 >= words)
+		return true;
+	n = meta_words_in(s);
+	return n >= 2 || (n == 1 && words <= 8);
+}
+
+/*
+ * A photo caption that ends with its credit in parentheses: "... (AP
+ * Photo/Jane Roe)", "(Image: Getty)".
+ */
+static bool
+is_credit_caption(const char *s)
+{
+	static const char *const words[] = {
+		"photo", "image", "getty", "credit", "reuters", "afp",
+		"shutterstock", "istock", "courtesy", "file", "picture", "foto",
+		"bild", NULL,
+	};
+	const char *open;
+	size_t n = strlen(s), i;
+
+	if (n < 2 || s[n - 1] != ')' || (open = strrchr(s, '(')) == NULL)
+		return false;
+	for (i = 0; words[i] != NULL; i++)
+		if (strstr(open, words[i]) != NULL)
+			return true;
+	return false;
 }
 
 static bool
@@ -2579,8 +2628,20 @@ trim_boilerplate(xmlNode *art)
 		}
 		if (!cut && len < 400 && is_notice(t, edge))
 			cut = true;
-		if (!cut && edge && len < 160 && (is_dateline(t) ||
+		if (!cut && edge && len < 200 && (is_dateline(t) ||
 		    (k <= 3 && is_byline_text(t))))
+			cut = true;
+		if (!cut && len < 400 && is_credit_caption(t))
+			cut = true;
+		/*
+		 * A paragraph that is all link: a headline pointing to
+		 * another page.  (List items and cells of links can be
+		 * content: sources, products, results.)
+		 */
+		if (!cut && len < 200 && info(l.v[i]) != NULL &&
+		    link_density(l.v[i]) >= 0.9 && !tag_is(l.v[i], "li") &&
+		    !tag_is(l.v[i], "td") && !tag_is(l.v[i], "dd") &&
+		    !tag_is(l.v[i], "dt"))
 			cut = true;
 		if (cut)
 			remove_block(l.v[i], art);
