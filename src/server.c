@@ -13,7 +13,10 @@
  *
  * Connections are never freed inside a callback that may be running on
  * their behalf: closing marks them dead and stops their watchers, and a
- * prepare watcher frees the dead ones before the loop next blocks.
+ * prepare watcher frees the dead ones before the loop next blocks.  The
+ * same watcher serves the next call of a connection whose call ended
+ * outside the server (a daemon's done_cb), so that the daemon is never
+ * re-entered from inside its own callback.
  */
 #include "config.h"
 
@@ -53,6 +56,7 @@
 struct conn {
 	struct server	*server;
 	TAILQ_ENTRY(conn) entry;
+	TAILQ_ENTRY(conn) kick_entry;	/* in server->kicked, if kicked */
 	int		 fd;
 	uint64_t	 id;		/* for log messages */
 	pid_t		 pid;
@@ -70,6 +74,7 @@ struct conn {
 	bool		 dead;
 	bool		 eof;		/* the client sends nothing more */
 	bool		 processing;	/* inside conn_process() */
+	bool		 kicked;	/* to be processed before the next poll */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -104,15 +109,17 @@ struct server {
 	size_t		 max_message;
 	ev_io		 accept_io;
 	ev_timer	 accept_retry;	/* after EMFILE: try again later */
-	ev_prepare	 reaper;	/* frees dead connections */
+	ev_prepare	 reaper;	/* frees dead connections, runs kicked ones */
 	struct conn_list conns;		/* owned */
 	size_t		 n_conns;
 	struct conn_list dead;		/* owned, waiting for the reaper */
+	struct conn_list kicked;	/* borrowed: to process before polling */
 	struct call_list held;		/* calls waiting for the daemon */
 	uint64_t	 next_id;
 };
 
 static void	conn_process(struct conn *);
+static void	conn_kick(struct conn *);
 static void	conn_flush(struct conn *);
 static void	conn_close(struct conn *, const char *why);
 
@@ -198,8 +205,9 @@ call_end(struct server_call *call)
 	if (c != NULL) {
 		c->call = NULL;
 		c->last_call = ev_now(c->server->loop);
-		if (!c->dead)
-			conn_process(c);	/* no-op if already inside */
+		/* Inside conn_process() its loop goes on by itself. */
+		if (!c->dead && !c->processing)
+			conn_kick(c);
 	}
 	free(call);
 }
@@ -251,6 +259,12 @@ reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct server *s = w->data;
 	struct conn *c;
 
+	/* Processing may kill connections: before the reaping. */
+	while ((c = TAILQ_FIRST(&s->kicked)) != NULL) {
+		TAILQ_REMOVE(&s->kicked, c, kick_entry);
+		c->kicked = false;
+		conn_process(c);
+	}
 	while ((c = TAILQ_FIRST(&s->dead)) != NULL) {
 		TAILQ_REMOVE(&s->dead, c, entry);
 		if (c->call != NULL)	/* a stream, or a call never held */
@@ -274,6 +288,10 @@ conn_close(struct conn *c, const char *why)
 		log_info("client %llu (pid %ld, uid %ld): %s, closing",
 		    (unsigned long long)c->id, (long)c->pid, (long)c->uid, why);
 	c->dead = true;
+	if (c->kicked) {
+		TAILQ_REMOVE(&s->kicked, c, kick_entry);
+		c->kicked = false;
+	}
 	ev_io_stop(s->loop, &c->rio);
 	ev_io_stop(s->loop, &c->wio);
 	ev_timer_stop(s->loop, &c->timer);
@@ -292,6 +310,19 @@ conn_close(struct conn *c, const char *why)
 	/* Room for a client waiting on a full server. */
 	if (!ev_is_active(&s->accept_io) && !ev_is_active(&s->accept_retry))
 		ev_io_start(s->loop, &s->accept_io);
+}
+
+/* Serves c's next calls before the loop next polls, not now. */
+static void
+conn_kick(struct conn *c)
+{
+	struct server *s = c->server;
+
+	if (c->kicked || c->dead)
+		return;
+	c->kicked = true;
+	TAILQ_INSERT_TAIL(&s->kicked, c, kick_entry);
+	ev_prepare_start(s->loop, &s->reaper);
 }
 
 static size_t
@@ -861,6 +892,7 @@ server_new(struct ev_loop *loop, struct store *store,
 	    VARLINK_MAX_MESSAGE;
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->dead);
+	TAILQ_INIT(&s->kicked);
 	TAILQ_INIT(&s->held);
 	/*
 	 * Who may connect besides us and root: the socket's group, when its
