@@ -419,7 +419,9 @@ static void
 feed_schedule(struct dfeed *df, int64_t due)
 {
 	struct daemon *d = df->d;
-	double delay = (double)due - ev_time();
+	/* libev counts from ev_now(), the start of this loop iteration, which
+	 * may lie a slow callback in the past: counting from it is exact. */
+	double delay = (double)due - ev_now(d->loop);
 
 	ev_timer_stop(d->loop, &df->timer);
 	df->scheduled = false;
@@ -437,6 +439,10 @@ schedule_all(struct daemon *d, struct dfeed **v, size_t n)
 {
 	int64_t now = now_unix();
 	size_t i, n_due = 0, k = 0;
+
+	/* Timers count from the loop's idea of now, which may be as old as
+	 * the start-up work before this: bring it up to date. */
+	ev_now_update(d->loop);
 
 	for (i = 0; i < n; i++)
 		if (!v[i]->st.disabled && v[i]->st.next_due <= now)
