@@ -633,7 +633,7 @@ flatten_deep(xmlNode *root)
 static const char *const junk_tags[] = {
 	"script", "style", "noscript", "template", "link", "meta", "object",
 	"embed", "applet", "frame", "frameset", "noframes", "iframe",
-	"textarea", "select", "button", "svg", "math", "canvas", "dialog",
+	"textarea", "select", "button", "svg", "canvas", "dialog",
 	NULL,
 };
 
@@ -1484,10 +1484,17 @@ is_embedded_post(const xmlNode *n)
 	return false;
 }
 
+/* Content in any wrapper: embedded posts and MathML formulas. */
 static bool
-has_embedded_post(xmlNode *n)
+is_kept_content(const xmlNode *n)
 {
-	return is_embedded_post(n) || subtree_any(n, is_embedded_post);
+	return is_embedded_post(n) || tag_is(n, "math");
+}
+
+static bool
+has_kept_content(xmlNode *n)
+{
+	return is_kept_content(n) || subtree_any(n, is_kept_content);
 }
 
 static bool
@@ -1647,7 +1654,7 @@ grab_walk(struct ctx *cx, xmlNode *root, struct nodelist *score)
 		    !tag_is(n, "body") && !tag_is(n, "a") &&
 		    !has_ancestor(n, "table", 0) &&
 		    !has_ancestor(n, "code", 0) &&
-		    !has_embedded_post(n)) ||
+		    !has_kept_content(n)) ||
 		    (role != NULL && name_in(role, unlikely_roles)))) {
 			next = next_node(n, root, true);
 			remove_counted(n);
@@ -1990,7 +1997,7 @@ should_remove(struct ctx *cx, xmlNode *n, const char *tag)
 	if (strcmp(tag, "table") == 0 && ni->datatable)
 		return false;
 	if (in_data_table(n) || has_ancestor(n, "code", 0) ||
-	    has_embedded_post(n))
+	    has_kept_content(n))
 		return false;
 	weight = class_weight(cx, n);
 	if (weight < 0)
@@ -2125,17 +2132,26 @@ prep_article(struct ctx *cx, xmlNode *art)
 static const char *const furniture_words[] = {
 	"share", "sharing", "social", "related", "newsletter", "subscri",
 	"signup", "promo", "cookie", "consent", "gdpr", "breadcrumb",
-	"comment", "disqus", "sidebar", "widget", "advert", "sponsor",
-	"outbrain", "taboola", "recommend", "readmore", "toolbar", "paywall",
-	"donat", "popup", "modal", "pagination", "pager", "taglist",
-	"tagcloud", "keywords", "rating", "print", "footer", "copyright",
-	"trending", "popular", "most-read", "mostread", "follow", "rollover",
-	"tooltip", "hovercard", "popover", NULL,
+	"comment", "disqus", "advert", "sponsor", "outbrain", "taboola",
+	"recommend", "readmore", "paywall", "donat", "popup", "modal",
+	"taglist", "tagcloud", "keywords", "rating", "print", "copyright",
+	"trending", "popular", "most-read", "mostread", "rollover", "tooltip",
+	"hovercard", "popover", NULL,
 };
 /* Whole tokens only. */
 static const char *const furniture_tokens[] = {
-	"ad", "ads", "tag", "tags", "nav", "menu", "also", "more", "topics",
-	"adsense", "banner", NULL,
+	"ad", "ads", "tag", "tags", "topics", "adsense", "banner", NULL,
+};
+/*
+ * Navigation: furniture when it is mostly links (a MathJax container is
+ * "CtxtMenu_Attached" but no menu).
+ */
+static const char *const nav_words[] = {
+	"sidebar", "widget", "toolbar", "pagination", "pager", "footer",
+	"follow", NULL,
+};
+static const char *const nav_tokens[] = {
+	"nav", "menu", "also", "more", NULL,
 };
 /* Furniture only when short: metadata lines around the text. */
 static const char *const meta_words[] = {
@@ -2246,7 +2262,9 @@ furniture_kind(const xmlNode *n, int text, int article_text)
 	if (t.n == 0)
 		return FURN_NONE;
 	content = tokens_match(&t, content_words, NULL);
-	if (tokens_match(&t, furniture_words, furniture_tokens)) {
+	if (tokens_match(&t, furniture_words, furniture_tokens) ||
+	    (tokens_match(&t, nav_words, nav_tokens) &&
+	    link_density(n) > 0.3)) {
 		/* A box holding most of the article is the article. */
 		if (text * 2 > article_text || (content && text >= 300))
 			return FURN_NONE;
@@ -2272,7 +2290,7 @@ trim_furniture(xmlNode *art)
 	while (n != NULL) {
 		if (info(n) != NULL && !tag_is(n, "body") &&
 		    furniture_kind(n, info(n)->text, total) != FURN_NONE &&
-		    !has_embedded_post(n)) {
+		    !has_kept_content(n)) {
 			next = next_node(n, art, true);
 			remove_counted(n);
 			n = next;
@@ -2613,7 +2631,7 @@ trim_boilerplate(xmlNode *art)
 		edge = k < 3 || k + 3 >= last;
 		(void)first;
 		k++;
-		if (has_embedded_post(l.v[i]))
+		if (has_kept_content(l.v[i]))
 			continue;
 		if (len < 60 && is_label(t))
 			cut = true;

@@ -29,7 +29,7 @@ static const char *const block_tags[] = {
 
 static const char *const hidden_tags[] = {
 	"applet", "audio", "button", "canvas", "datalist", "embed", "frame",
-	"head", "iframe", "input", "link", "map", "math", "meta", "noembed",
+	"head", "iframe", "input", "link", "map", "meta", "noembed",
 	"noframes", "noscript", "object", "option", "param", "script",
 	"select", "source", "style", "svg", "template", "textarea", "title",
 	"track", "video",
@@ -473,6 +473,7 @@ struct text_state {
 	size_t		 start;		/* where this text began in out */
 	enum sep	 pending;
 	int		 pre;		/* depth of <pre> elements */
+	int		 math;		/* depth of MathML <math> elements */
 };
 
 static void
@@ -578,6 +579,13 @@ text_enter_cb(xmlNode *n, void *arg)
 	tag = (const char *)n->name;
 	if (html_is_hidden(tag))
 		return false;
+	/* MathML: each symbol, number and operator apart. */
+	if (strcmp(tag, "math") == 0)
+		ts->math++;
+	if (ts->math > 0) {
+		want(ts, SEP_SPACE);
+		return true;
+	}
 	if (strcmp(tag, "br") == 0) {
 		if (ts->pending == SEP_LINE)
 			ts->pending = SEP_PARA;
@@ -605,6 +613,12 @@ text_leave_cb(xmlNode *n, void *arg)
 	if (n->type != XML_ELEMENT_NODE)
 		return;
 	tag = (const char *)n->name;
+	if (ts->math > 0) {
+		want(ts, SEP_SPACE);
+		if (strcmp(tag, "math") == 0)
+			ts->math--;
+		return;
+	}
 	if (html_is_block(tag)) {
 		want(ts, SEP_PARA);
 		if (strcmp(tag, "pre") == 0 || strcmp(tag, "listing") == 0 ||
