@@ -28,6 +28,7 @@
 #include <ev.h>
 
 #include "fetch.h"
+#include "url.h"
 #include "util.h"
 
 #define MAX_RESPONSES	32	/* status lines remembered per transfer */
@@ -273,30 +274,6 @@ host_release(struct fetch *f, struct fetch_host *h)
 	tdelete(h, &f->hosts, host_cmp);
 	free(h->name);
 	free(h);
-}
-
-/* The host part of url, for the per-host limit ("" if there is none). */
-static char *
-url_host_key(const char *url)
-{
-	CURLU *u = curl_url();
-	char *host = NULL, *key;
-	char *p;
-
-	if (u == NULL)
-		abort();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		curl_url_cleanup(u);
-		return xstrdup("");
-	}
-	key = xstrdup(host);
-	for (p = key; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	curl_free(host);
-	curl_url_cleanup(u);
-	return key;
 }
 
 /* ---- the bridge ---- */
@@ -647,8 +624,9 @@ fetch_start(struct fetch *f, const struct fetch_request *req,
 		abort();	/* only out of memory */
 	job_setup(f, job, req);
 
-	hostname = url_host_key(job->url);
-	job->host = host_get(f, hostname);
+	/* Per host name: "" gathers whatever has none (and fails). */
+	hostname = url_host(job->url);
+	job->host = host_get(f, hostname ? hostname : "");
 	free(hostname);
 	TAILQ_INSERT_TAIL(&job->host->waiting[job->prio], job, entry);
 	if (!job->host->in_ready[job->prio]) {
