@@ -2160,6 +2160,11 @@ static const char *const meta_words[] = {
 	"eyebrow", "category", "categories", "label", "source", "info",
 	"posted", NULL,
 };
+static const char *const author_words[] = { "author", "writer", NULL };
+static const char *const author_box_tokens[] = {
+	"bio", "box", "about", "info", "details", "description", "profile",
+	"card", NULL,
+};
 static const char *const content_words[] = {
 	"content", "article", "body", "entry", "story", "text", "main",
 	"post", NULL,
@@ -2272,6 +2277,11 @@ furniture_kind(const xmlNode *n, int text, int article_text)
 	}
 	if (tokens_match(&t, meta_words, NULL) && text < 200)
 		return FURN_META;
+	/* "About the author" boxes. */
+	if (tokens_match(&t, author_words, NULL) &&
+	    tokens_match(&t, NULL, author_box_tokens) &&
+	    text * 2 <= article_text)
+		return FURN_BOX;
 	return FURN_NONE;
 }
 
@@ -2321,7 +2331,10 @@ static const char *const label_texts[] = {
 	"more from", "leia mais", "leia tamb\xc3\xa9m", "veja tamb\xc3\xa9m",
 	"lesen sie auch", "mehr zum thema", "lire aussi", "lee tambi\xc3\xa9n",
 	"ver tambi\xc3\xa9n", "next article", "previous article",
-	"back to top", "back", "go back", "voltar", "zur\xc3\xbc" "ck",
+	"back to top", "back", "go back", "tell us what you think",
+	"what do you think", "leave a comment", "leave a reply",
+	"post a comment", "add a comment", "join the discussion",
+	"join the conversation", "voltar", "zur\xc3\xbc" "ck",
 	"retour", "volver", "torna indietro", NULL,
 };
 
@@ -2374,6 +2387,9 @@ static const struct {
 	    "beleidig", "freigeschaltet", NULL } },
 	{ "commentaire", 2, true, { "mod\xc3\xa9r", "charte", "respect",
 	    "injurieu", "r\xc3\xa8gles", NULL } },
+	/* Affiliate-link disclosures. */
+	{ "affiliate", 1, false, { "link", "commission", "disclosure",
+	    "earn", NULL } },
 	/* Contact lines under the article. */
 	{ "reached at", 1, true, { "@", "email", "twitter", NULL } },
 	{ "follow him on", 0, true, { NULL } },
@@ -2526,6 +2542,28 @@ is_credit_caption(const char *s)
 	return false;
 }
 
+/* "Tags: a, b, c ..." however long the list. */
+static bool
+is_tag_list(const char *s)
+{
+	static const char *const heads[] = {
+		"tags", "tag:", "topics:", "keywords:", "schlagw", "etiquetas",
+		"palavras-chave", "mots-cl", NULL,
+	};
+	const char *p;
+	size_t i, commas = 0;
+
+	for (i = 0; heads[i] != NULL; i++)
+		if (str_has_prefix(s, heads[i]))
+			break;
+	if (heads[i] == NULL)
+		return false;
+	for (p = s; *p != '\0'; p++)
+		if (*p == ',' || *p == '|' || *p == '#')
+			commas++;
+	return commas >= 3;
+}
+
 static bool
 is_byline_text(const char *s)
 {
@@ -2550,7 +2588,9 @@ is_text_block(const xmlNode *n)
 		"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd",
 		"blockquote", "pre", "td", "th", "div", "section", "address",
 		"figcaption", "summary", "header", "footer", "article",
-		"aside", "nav", "ul", "ol", "dl", "table", "tr", "figure", NULL,
+		"aside", "nav", "ul", "ol", "dl", "table", "tr", "figure",
+		"center", "main", "details", "fieldset", "form", "caption",
+		"hgroup", NULL,
 	};
 
 	return tag_in(n, tags);
@@ -2643,7 +2683,8 @@ trim_boilerplate(xmlNode *art)
 					cut = true;
 					break;
 				}
-		}
+		} else if (len < 600 && is_tag_list(t))
+			cut = true;
 		if (!cut && len < 400 && is_notice(t, edge))
 			cut = true;
 		if (!cut && edge && len < 200 && (is_dateline(t) ||
