@@ -2600,7 +2600,7 @@ static bool
 is_inner_block(const xmlNode *n)
 {
 	return html_is_block((const char *)n->name) || tag_is(n, "li") ||
-	    tag_is(n, "td") || tag_is(n, "th") || tag_is(n, "br");
+	    tag_is(n, "td") || tag_is(n, "th");
 }
 
 /* Blocks with no block inside: the paragraphs of the article. */
