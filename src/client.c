@@ -25,19 +25,6 @@ struct client {
 	struct varlink_framer in;
 };
 
-char *
-client_default_socket(void)
-{
-	const char *xdg;
-
-	if (geteuid() == 0)
-		return xstrdup("/run/feedd/feedd.sock");
-	xdg = getenv("XDG_RUNTIME_DIR");
-	if (xdg != NULL && xdg[0] == '/')
-		return xasprintf("%s/feedd/feedd.sock", xdg);
-	return xasprintf("/run/user/%ld/feedd/feedd.sock", (long)geteuid());
-}
-
 int
 client_connect(const char *path, struct client **ret, char **ret_err)
 {
@@ -46,7 +33,7 @@ client_connect(const char *path, struct client **ret, char **ret_err)
 	char *p;
 	int fd, e;
 
-	p = path ? xstrdup(path) : client_default_socket();
+	p = path ? xstrdup(path) : config_default_socket();
 	if (strlen(p) >= sizeof(sun.sun_path)) {
 		*ret_err = xasprintf("socket path too long: %s", p);
 		free(p);

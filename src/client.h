@@ -30,14 +30,8 @@ struct client;
 #define CLIENT_NO_DAEMON	(-2)
 
 /*
- * The socket feedd listens on by default: /run/feedd/feedd.sock for root,
- * else $XDG_RUNTIME_DIR/feedd/feedd.sock (or /run/user/UID/...).  Does not
- * look at FEEDD_SOCKET; feedctl does.  Caller frees.
- */
-char	*client_default_socket(void);
-
-/*
- * Connects to path (NULL: the default).  Returns 0, or -1 with *ret_err,
+ * Connects to path (NULL: the daemon's default, config_default_socket():
+ * /run/feedd/feedd.sock for root, else $XDG_RUNTIME_DIR/feedd/feedd.sock).  Returns 0, or -1 with *ret_err,
  * or CLIENT_NO_DAEMON with *ret_err naming the path tried and saying how
  * to start feedd.
  */

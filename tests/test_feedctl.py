@@ -85,8 +85,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def run(args, sock=None, env=None, timeout=60):
     e = dict(os.environ)
-    e.pop("NO_COLOR", None)
-    e.pop("FEEDD_SOCKET", None)
+    for v in ("NO_COLOR", "FEEDD_SOCKET", "RUNTIME_DIRECTORY"):
+        e.pop(v, None)
     if sock is not None:
         e["FEEDD_SOCKET"] = sock
     e.update(env or {})
