@@ -250,6 +250,28 @@ utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * Bytes from i on that are ASCII and not NUL, eight at a time: most text
+ * is, and a call per byte is what the UTF-8 checks spend their time on.
+ */
+static size_t
+ascii_run(const unsigned char *p, size_t i, size_t len)
+{
+	uint64_t v;
+
+	while (i + 8 <= len) {
+		memcpy(&v, p + i, 8);
+		if (((v & 0x8080808080808080ULL) |
+		    ((v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL))
+		    != 0)
+			break;
+		i += 8;
+	}
+	while (i < len && p[i] != 0 && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 bool
 utf8_valid(const char *s, size_t len)
 {
@@ -257,6 +279,8 @@ utf8_valid(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
+		if ((i = ascii_run(p, i, len)) == len)
+			break;
 		if ((n = utf8_seq_len(p + i, len - i)) == 0)
 			return false;
 		i += n;
@@ -271,6 +295,8 @@ utf8_append_clean(struct buf *b, const char *s, size_t len)
 	size_t i = 0, start = 0, n;
 
 	while (i < len) {
+		if ((i = ascii_run(p, i, len)) == len)
+			break;
 		n = utf8_seq_len(p + i, len - i);
 		if (n != 0 && p[i] != '\0') {
 			i += n;
