@@ -649,6 +649,50 @@ def test_idle(srv):
     w.close()
 
 
+def test_peer_check():
+    """SO_PEERCRED: even on a socket anyone may open, only the daemon's
+    user, root and the socket's group are served."""
+    if os.geteuid() != 0:
+        t.skip("peer credentials", "needs root to connect as another user")
+        return
+    def as_nobody(path):
+        """Connects as nobody in a child; "closed" or "served"."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            res = b"error"
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                c = servetest.Conn(path)
+                try:
+                    got = c.call(V + "GetInfo")
+                except (BrokenPipeError, ConnectionResetError):
+                    got = None
+                res = b"closed" if got is None else b"served"
+            finally:
+                os.write(w, res)
+                os._exit(0)
+        os.close(w)
+        out = os.read(r, 100).decode()
+        os.close(r)
+        os.waitpid(pid, 0)
+        return out
+
+    with servetest.Server(args=["--mode", "0666"]) as s:
+        os.chmod(s.dir, 0o755)
+        s.start()
+        out = as_nobody(s.socket)
+        t.ok(out == "closed" and "refused a client" in s.log(),
+             "another user is refused even on a 0666 socket",
+             out + s.log())
+        c = s.connect()
+        t.ok(err(c.call(V + "GetInfo")) is None, "the daemon's user is served")
+        c.close()
+        s.stop()
+
+
 def main():
     if not os.path.exists(servetest.SERVE_STORE):
         t.skip("protocol tests", "tests/serve_store not built")
@@ -688,6 +732,7 @@ def main():
         test_stale_and_foreign(s2)
         t.ok(not s2.sanitizer_report(), "no sanitizer reports (restarts)",
              s2.sanitizer_report()[-3000:])
+    test_peer_check()
     with servetest.Server(args=["--idle-timeout", "1"]) as s3:
         s3.start()
         test_idle(s3)
