@@ -72,6 +72,8 @@ struct dfeed {
 	bool			 scheduled;
 	int64_t			 due;		/* Unix time, when scheduled */
 	struct fetch_job	*job;		/* owned by the fetcher */
+	struct parser		*parser;	/* owned: the body being parsed */
+	char			*parse_err;	/* owned: why parser_push failed */
 	bool			 forced;	/* a Refresh: even if disabled */
 	struct waiters		 waiting;	/* for the fetch in flight */
 	enum fetch_addr_class	 addr_class;	/* of its server, for articles */
@@ -374,6 +376,8 @@ dfeed_free(struct daemon *d, struct dfeed *df, const char *why)
 	if (df->job != NULL)
 		fetch_cancel(df->job);
 	df->job = NULL;
+	parser_free(df->parser);
+	free(df->parse_err);
 	waiters_release(&df->waiting, why);
 	while ((aj = LIST_FIRST(&df->articles)) != NULL) {
 		LIST_REMOVE(aj, entry);
@@ -786,6 +790,8 @@ requeue_pending(struct daemon *d, struct dfeed *df)
 /* ---- a feed fetch and its outcome ---- */
 
 static void feed_done_cb(struct fetch_result *, void *);
+static int feed_body_cb(const struct fetch_head *, const char *, size_t,
+    void *);
 
 static void
 feed_fetch_now(struct dfeed *df)
@@ -806,10 +812,14 @@ feed_fetch_now(struct dfeed *df)
 		.proxy = c->proxy,
 		.http1 = c->http1,
 		.max_body = c->max_body,
+		.body_cb = feed_body_cb,
 	};
 
 	if (d->stopping || df->job != NULL)
 		return;
+	parser_free(df->parser);
+	df->parser = NULL;
+	str_set(&df->parse_err, NULL);
 	if (df->st.disabled && !df->forced)
 		return;
 	ev_timer_stop(d->loop, &df->timer);
@@ -903,26 +913,44 @@ observed_gap(const struct feed *f)
 	return gap;
 }
 
-/* A 200: parse, filter, store, notify, queue articles.  -1: failed. */
-static int
-feed_store(struct daemon *d, struct dfeed *df, const struct fetch_result *r,
-    char **ret_why)
+/*
+ * The feed a 2xx response carried: parsed as it arrived (df->parser), or
+ * now from the collected body.  NULL with *ret_why when it is no feed.
+ */
+static struct feed *
+feed_parsed(struct dfeed *df, struct parser *parser,
+    const struct fetch_result *r, char **ret_why)
 {
 	struct parse_opts po = { .base_url = r->url ? r->url : df->st.url,
 	    .content_type = r->content_type };
+	struct feed *f = NULL;
+	char *err = NULL;
+	int rc;
+
+	if (parser != NULL)
+		rc = parser_finish(parser, &f, &err);
+	else
+		rc = parse_feed(r->body ? r->body : "", r->len, &po, &f, &err);
+	if (rc == -1) {
+		*ret_why = xasprintf("cannot parse the feed: %s", err);
+		free(err);
+		return NULL;
+	}
+	return f;
+}
+
+/* A parsed feed: filter, store, notify, queue articles.  -1: failed. */
+static int
+feed_store(struct daemon *d, struct dfeed *df, struct feed *f,
+    char **ret_why)
+{
 	struct store_apply_opts ao = { .now = now_unix(),
 	    .on_update = df->conf->on_update == ON_UPDATE_UNREAD ?
 	    STORE_ON_UPDATE_UNREAD : STORE_ON_UPDATE_KEEP };
 	struct store_apply_result ar = { 0 };
-	struct feed *f = NULL;
 	char *err = NULL;
 	size_t dropped, n_all;
 
-	if (parse_feed(r->body ? r->body : "", r->len, &po, &f, &err) == -1) {
-		*ret_why = xasprintf("cannot parse the feed: %s", err);
-		free(err);
-		return -1;
-	}
 	df->hints = f->hints;
 	df->have_hints = true;
 	df->observed = observed_gap(f);
@@ -969,14 +997,41 @@ feed_store(struct daemon *d, struct dfeed *df, const struct fetch_result *r,
 	return 0;
 }
 
+/* Parses a feed's body as it arrives, so a large one is never held whole. */
+static int
+feed_body_cb(const struct fetch_head *head, const char *data, size_t len,
+    void *arg)
+{
+	struct dfeed *df = arg;
+	char *err = NULL;
+
+	if (df->parser == NULL) {
+		struct parse_opts po = {
+			.base_url = head->url ? head->url : df->st.url,
+			.content_type = head->content_type,
+		};
+
+		df->parser = parser_new(&po);
+	}
+	if (parser_push(df->parser, data, len, &err) == -1) {
+		str_take(&df->parse_err, err);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 feed_done_cb(struct fetch_result *r, void *arg)
 {
 	struct dfeed *df = arg;
 	struct daemon *d = df->d;
+	struct parser *parser = df->parser;
+	char *parse_err = df->parse_err;
 	char *why = NULL;
 	bool ok = false;
 
+	df->parser = NULL;
+	df->parse_err = NULL;
 	df->job = NULL;
 	df->forced = false;
 	df->st.last_fetch = now_unix();
@@ -995,7 +1050,9 @@ feed_done_cb(struct fetch_result *r, void *arg)
 		str_set(&df->st.url, r->moved_to);
 	}
 
-	if (r->error != NULL && r->status == 0)
+	if (parse_err != NULL)
+		why = xasprintf("cannot parse the feed: %s", parse_err);
+	else if (r->error != NULL && r->status == 0)
 		why = xstrdup(r->error);
 	else if (r->error != NULL)
 		why = xasprintf("HTTP %d: %s", r->status, r->error);
@@ -1008,7 +1065,9 @@ feed_done_cb(struct fetch_result *r, void *arg)
 			str_set(&df->st.last_modified, r->last_modified);
 		ok = true;
 	} else if (r->status >= 200 && r->status < 300) {
-		if (feed_store(d, df, r, &why) == 0) {
+		struct feed *f = feed_parsed(df, parser, r, &why);
+
+		if (f != NULL && feed_store(d, df, f, &why) == 0) {
 			/* Validators only once the content is stored. */
 			str_set(&df->st.etag, r->etag);
 			str_set(&df->st.last_modified, r->last_modified);
@@ -1024,6 +1083,8 @@ feed_done_cb(struct fetch_result *r, void *arg)
 		    "remove it)", df->name);
 		save_state(d, df);
 		waiters_release(&df->waiting, "HTTP 410 Gone");
+		parser_free(parser);
+		free(parse_err);
 		return;
 	} else
 		why = xasprintf("HTTP %d", r->status);
@@ -1033,6 +1094,8 @@ feed_done_cb(struct fetch_result *r, void *arg)
 	else
 		feed_failed(df, r, why);
 	waiters_release(&df->waiting, why ? why : NULL);
+	parser_free(parser);
+	free(parse_err);
 	free(why);
 }
 

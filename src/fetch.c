@@ -49,6 +49,8 @@ struct fetch_job {
 	int64_t			 received;	/* decoded body bytes so far */
 	bool			 guard;
 	enum fetch_addr_class	 allow;
+	fetch_body_cb		 body_cb;
+	bool			 body_refused;	/* body_cb said -1 */
 	char			 refused_ip[INET6_ADDRSTRLEN];
 	enum fetch_addr_class	 refused_class;
 	/* The responses seen so far (redirects first). */
@@ -374,8 +376,26 @@ write_cb(char *data, size_t size, size_t nmemb, void *userp)
 		return 0;	/* aborts the transfer */
 	}
 	/* Only a successful body is worth keeping. */
-	if (job->cur_status >= 200 && job->cur_status < 300)
-		buf_append(&job->body, data, n);
+	if (job->cur_status < 200 || job->cur_status >= 300)
+		return n;
+	if (job->body_cb != NULL) {
+		struct fetch_head head = { .status = job->cur_status };
+		char *s = NULL;
+
+		if (curl_easy_getinfo(job->easy, CURLINFO_EFFECTIVE_URL, &s) ==
+		    CURLE_OK)
+			head.url = s;
+		s = NULL;
+		if (curl_easy_getinfo(job->easy, CURLINFO_CONTENT_TYPE, &s) ==
+		    CURLE_OK)
+			head.content_type = s;
+		if (job->body_cb(&head, data, n, job->arg) == -1) {
+			job->body_refused = true;
+			return 0;	/* aborts the transfer */
+		}
+		return n;
+	}
+	buf_append(&job->body, data, n);
 	return n;
 }
 
@@ -616,6 +636,7 @@ fetch_start(struct fetch *f, const struct fetch_request *req,
 	job->max_body = req->max_body > 0 ? req->max_body : f->opts.max_body;
 	job->guard = req->guard;
 	job->allow = req->allow;
+	job->body_cb = req->body_cb;
 	job->cb = cb;
 	job->arg = arg;
 	job->res.addr_class = FETCH_ADDR_UNKNOWN;
@@ -777,10 +798,13 @@ collect(struct fetch_job *job, CURLcode rc)
 		r->too_big = true;
 		r->error = xasprintf("response larger than %lld bytes",
 		    (long long)job->max_body);
-	} else if (rc != CURLE_OK)
+	} else if (job->body_refused)
+		r->error = xstrdup("the body was refused by its receiver");
+	else if (rc != CURLE_OK)
 		r->error = xstrdup(job->errbuf[0] != '\0' ? job->errbuf :
 		    curl_easy_strerror(rc));
-	if (r->error == NULL && r->status >= 200 && r->status < 300) {
+	if (r->error == NULL && r->status >= 200 && r->status < 300 &&
+	    job->body_cb == NULL) {
 		r->len = job->body.len;
 		r->body = buf_take(&job->body);
 	}

@@ -50,6 +50,22 @@ struct fetch_opts {
 	const char	*user_agent;		/* NULL: CONFIG_DEFAULT_USER_AGENT */
 };
 
+/* What is known of a response when its body starts arriving. */
+struct fetch_head {
+	int		 status;
+	const char	*url;		/* effective URL, after redirects */
+	const char	*content_type;	/* or NULL */
+};
+
+/*
+ * Receives a 2xx body piece by piece as it arrives (after decompression,
+ * within the size cap), instead of it being collected into the result,
+ * whose body then stays NULL.  arg is the job's callback argument.
+ * Returning -1 aborts the transfer; the result's error then says so.
+ */
+typedef int (*fetch_body_cb)(const struct fetch_head *, const char *data,
+	    size_t len, void *arg);
+
 /* Everything is copied by fetch_start(); nothing needs to outlive it. */
 struct fetch_request {
 	const char	*url;
@@ -72,6 +88,7 @@ struct fetch_request {
 	 */
 	bool		 guard;
 	enum fetch_addr_class allow;
+	fetch_body_cb	 body_cb;	/* NULL: collect the body */
 };
 
 /*

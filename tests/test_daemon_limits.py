@@ -65,7 +65,8 @@ def test_size_caps(tap, srv):
     with Feedd(tap=tap, feeds={
             "big": {"url": srv.url("/big?bytes=300000"), "max_body": "64k"},
             "bomb": {"url": srv.url("/bomb?mb=16"), "max_body": "1M"},
-            "gz": {"url": srv.url("/gz.xml")}}) as d:
+            "gz": {"url": srv.url("/gz.xml")},
+            "junk": {"url": srv.url("/big?bytes=5000000")}}) as d:
         t0 = time.monotonic()
         d.start()
         e = error_of(d, "big")
@@ -75,6 +76,10 @@ def test_size_caps(tap, srv):
         tap.ok(time.monotonic() - t0 < 8, "quickly")
         tap.ok(d.wait_log(r"feed gz: 1 new"), "gzip-encoded feed stored",
                d.log_text())
+        e = error_of(d, "junk")
+        tap.ok(e and "cannot parse" in e,
+               "5 MB that is no feed: a parse error", e)
+        tap.diag("junk: %s" % e)
         tap.ok(d.running(), "daemon still running")
         with open("/proc/%d/status" % d.proc.pid) as f:
             hwm = [l for l in f if l.startswith("VmHWM")]

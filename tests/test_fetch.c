@@ -144,12 +144,15 @@ httpd_stop(void **state)
 
 /* ---- running transfers ---- */
 
+struct sink;
+
 struct done {
 	struct fetch_result	 res;
 	bool			 called;
 	int			 order;
 	int			*counter;	/* jobs still running */
 	int			*seq;
+	struct sink		*sink;		/* for body callbacks */
 };
 
 static void
@@ -415,6 +418,66 @@ test_limits(void **state)
 	fetch_free(f);
 }
 
+struct sink {
+	size_t	 bytes;
+	size_t	 calls;
+	size_t	 limit;		/* refuse once past it */
+	int	 status;
+	bool	 url_ok;
+};
+
+static int
+sink_cb(const struct fetch_head *h, const char *data, size_t len, void *arg)
+{
+	struct done *d = arg;
+	struct sink *k = d->sink;
+
+	k->bytes += len;
+	k->calls++;
+	k->status = h->status;
+	k->url_ok = h->url != NULL && strstr(h->url, "/big") != NULL;
+	return k->limit > 0 && k->bytes > k->limit ? -1 : 0;
+}
+
+static void
+test_body_cb(void **state)
+{
+	struct fetch *f = new_fetch(4, 2, 10, 0);
+	struct fetch_request req = { .body_cb = sink_cb };
+	struct sink k = { 0 };
+	char *u = url("/redirect?code=302&to=/big%3Fbytes%3D300000");
+	int n = 1;
+	struct done d = { .counter = &n, .sink = &k };
+
+	/* Streamed to the callback, not collected; redirect bodies unseen. */
+	req.url = u;
+	fetch_start(f, &req, done_cb, &d);
+	run(&n, 10);
+	assert_null(d.res.error);
+	assert_int_equal(d.res.status, 200);
+	assert_null(d.res.body);
+	assert_int_equal(k.bytes, 300000);
+	assert_int_equal(k.status, 200);
+	assert_true(k.url_ok);
+	done_clear(&d);
+
+	/* The callback refuses: the transfer ends with an error. */
+	memset(&k, 0, sizeof(k));
+	k.limit = 1000;
+	n = 1;
+	memset(&d, 0, sizeof(d));
+	d.counter = &n;
+	d.sink = &k;
+	fetch_start(f, &req, done_cb, &d);
+	run(&n, 10);
+	assert_non_null(d.res.error);
+	assert_non_null(strstr(d.res.error, "refused"));
+	assert_true(k.bytes < 300000);
+	done_clear(&d);
+	free(u);
+	fetch_free(f);
+}
+
 static void
 test_guard(void **state)
 {
@@ -570,6 +633,7 @@ main(void)
 		cmocka_unit_test(test_validators),
 		cmocka_unit_test(test_redirects),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_body_cb),
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_priority),
