@@ -6,7 +6,15 @@
  *
  * All strings in a parsed feed are well-formed UTF-8 without NUL bytes.
  * Titles are plain text; summary and content are HTML (text constructs
- * are escaped into HTML).  Links are absolute; ids are exactly as written.
+ * are escaped into HTML, URLs in their markup made absolute).  Links are
+ * absolute whenever xml:base or the document's URL allows (a relative link
+ * with nothing to resolve it against is kept as written); ids are exactly
+ * as written (surrounding whitespace trimmed).
+ *
+ * Bad input is an error with a one-line reason: not XML or JSON, not a
+ * feed (the root element is named), empty, truncated (an item or channel
+ * left open), or hostile past a limit (nesting, size).  Ill-formed but
+ * recognisable feeds are read as far as they go.
  */
 #ifndef FEEDD_PARSE_H
 #define FEEDD_PARSE_H
@@ -52,8 +60,9 @@ struct item {
 	size_t		 n_categories;
 	/*
 	 * Identity for dedup within a feed: the id if present, else the
-	 * canonical link, else a hash of title and content.  Filled by
-	 * parse_feed for every item.
+	 * canonical link (url_canonical; the link itself if not http), else
+	 * "hash:" and the 16 hex digits of hash64(title, NUL, content or
+	 * summary).  Filled by the parser for every item.
 	 */
 	char		*key;
 };
@@ -86,7 +95,10 @@ struct feed {
 struct parse_opts {
 	/* Where the document came from: the base for relative URLs. */
 	const char	*base_url;
-	/* HTTP Content-Type (its charset wins over the document's own). */
+	/*
+	 * HTTP Content-Type: its charset wins over the XML declaration (a
+	 * byte-order mark wins over both).
+	 */
 	const char	*content_type;
 	/* Most items kept (0: PARSE_MAX_ITEMS_DEFAULT). */
 	size_t		 max_items;
@@ -105,7 +117,10 @@ int	 parse_feed(const char *data, size_t len, const struct parse_opts *,
 
 /*
  * The same, fed in chunks as they arrive (e.g. from the fetch write
- * callback), so a large feed is parsed without being held whole.
+ * callback), so a large feed is parsed without being held whole (JSON
+ * Feeds, which jansson reads whole, are held up to 32 MiB).  After an
+ * error every call fails with the same reason; parser_finish may be
+ * called once.  opts and its strings are copied.
  */
 struct parser;
 struct parser	*parser_new(const struct parse_opts *);

@@ -317,6 +317,10 @@ char	*text_html_resolve(const char *html, size_t len, const char *base);
 void	 text_html_fix_decls(struct buf *);
 /* True for attribute names whose value is a URL. */
 bool	 text_is_url_attr(const char *name);
+/* windows-1252 at 0x80-0x9f (0 where the code page has no character). */
+extern const unsigned short parse_cp1252[32];
+/* Appends code point cp as UTF-8. */
+void	 text_put_utf8(struct buf *, unsigned cp);
 /* Seconds of an iTunes duration ("1:02:03", "62:03", "3723"), or -1. */
 int64_t	 text_duration(const char *);
 

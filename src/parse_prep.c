@@ -95,40 +95,6 @@ struct prep {
 
 /* ---- charset ---- */
 
-/* windows-1252 0x80-0x9f; 0 where the code page has a hole. */
-static const unsigned short cp1252[32] = {
-	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
-};
-
-static void
-put_utf8(struct buf *out, unsigned cp)
-{
-	char s[4];
-
-	if (cp < 0x80) {
-		s[0] = (char)cp;
-		buf_append(out, s, 1);
-	} else if (cp < 0x800) {
-		s[0] = (char)(0xc0 | cp >> 6);
-		s[1] = (char)(0x80 | (cp & 0x3f));
-		buf_append(out, s, 2);
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xe0 | cp >> 12);
-		s[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		s[2] = (char)(0x80 | (cp & 0x3f));
-		buf_append(out, s, 3);
-	} else {
-		s[0] = (char)(0xf0 | cp >> 18);
-		s[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		s[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-		s[3] = (char)(0x80 | (cp & 0x3f));
-		buf_append(out, s, 4);
-	}
-}
-
 /*
  * Length of the UTF-8 sequence at s if it is well-formed and complete
  * within n bytes; 0 if it is ill-formed; -1 if it may be a sequence cut
@@ -180,6 +146,8 @@ clean_utf8(struct buf *out, const char *data, size_t n, bool final)
 	size_t i = 0, run = 0;
 	int l = 0;
 
+	if (n == 0)
+		return 0;
 	while (i < n) {
 		unsigned char c = s[i];
 
@@ -208,11 +176,11 @@ clean_utf8(struct buf *out, const char *data, size_t n, bool final)
 			i += 3;
 		else {
 			if (c >= 0xa0)
-				put_utf8(out, c);
-			else if (cp1252[c - 0x80] != 0)
-				put_utf8(out, cp1252[c - 0x80]);
+				text_put_utf8(out, c);
+			else if (parse_cp1252[c - 0x80] != 0)
+				text_put_utf8(out, parse_cp1252[c - 0x80]);
 			else
-				put_utf8(out, 0xfffd);
+				text_put_utf8(out, 0xfffd);
 			i++;
 		}
 		run = i;
@@ -411,7 +379,7 @@ convert(struct prep *p, const char *data, size_t n, bool final)
 			break;
 		}
 		/* EILSEQ, or a sequence cut by the end of the document. */
-		put_utf8(&p->utf, 0xfffd);
+		text_put_utf8(&p->utf, 0xfffd);
 		in++;
 		inleft--;
 	}
@@ -443,7 +411,7 @@ static void
 emit_char(struct buf *out, unsigned long cp)
 {
 	if (!is_xml_char(cp)) {
-		put_utf8(out, 0xfffd);
+		text_put_utf8(out, 0xfffd);
 		return;
 	}
 	if (cp < 0x20 || cp == '<' || cp == '&' || cp == '>' || cp == '"' ||
@@ -451,7 +419,7 @@ emit_char(struct buf *out, unsigned long cp)
 		buf_printf(out, "&#%lu;", cp);
 		return;
 	}
-	put_utf8(out, (unsigned)cp);
+	text_put_utf8(out, (unsigned)cp);
 }
 
 /* The code point of a named reference XML or HTML defines, or 0. */

@@ -121,38 +121,53 @@ text_looks_like_html(const char *s, size_t len)
 	return false;
 }
 
+/* The value of a base64 digit (both alphabets), or -1. */
+static int
+b64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
 bool
 text_base64_decode(struct buf *b)
 {
-	size_t i, o = 0, nq = 0;
+	size_t i, o = 0, nq = 0, ndig = 0;
 	unsigned v = 0, pad = 0;
 	int d;
 
 	if (b->data == NULL)
 		return false;
+	/* Check it all first: decoding is in place, and must not half-do. */
 	for (i = 0; i < b->len; i++) {
 		unsigned char c = (unsigned char)b->data[i];
 
 		if (is_ws((char)c))
 			continue;
-		if (c == '=') {
+		if (c == '=')
 			pad++;
-			continue;
-		}
-		if (pad > 0)
-			return false;	/* data after padding */
-		if (c >= 'A' && c <= 'Z')
-			d = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			d = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			d = c - '0' + 52;
-		else if (c == '+' || c == '-')
-			d = 62;
-		else if (c == '/' || c == '_')
-			d = 63;
-		else
+		else if (pad > 0 || b64_digit(c) < 0)
 			return false;
+		else
+			ndig++;
+	}
+	if (ndig % 4 == 1 || pad > 2)
+		return false;
+	for (i = 0; i < b->len; i++) {
+		unsigned char c = (unsigned char)b->data[i];
+
+		if (is_ws((char)c) || c == '=')
+			continue;
+		d = b64_digit(c);
 		v = v << 6 | (unsigned)d;
 		if (++nq == 4) {
 			/* Output never overtakes input: 3 bytes per 4. */
@@ -163,8 +178,6 @@ text_base64_decode(struct buf *b)
 			v = 0;
 		}
 	}
-	if (nq == 1 || pad > 2)
-		return false;
 	if (nq == 2) {
 		b->data[o++] = (char)(v >> 4);
 	} else if (nq == 3) {
@@ -176,13 +189,39 @@ text_base64_decode(struct buf *b)
 	return true;
 }
 
-/* windows-1252 at 0x80-0x9f (0: no character there). */
-static const unsigned short c1_1252[32] = {
+/* windows-1252 at 0x80-0x9f (0: the code page has no character there). */
+const unsigned short parse_cp1252[32] = {
 	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
 	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
 	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
 	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
 };
+
+void
+text_put_utf8(struct buf *out, unsigned cp)
+{
+	char s[4];
+
+	if (cp < 0x80) {
+		s[0] = (char)cp;
+		buf_append(out, s, 1);
+	} else if (cp < 0x800) {
+		s[0] = (char)(0xc0 | cp >> 6);
+		s[1] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, s, 2);
+	} else if (cp < 0x10000) {
+		s[0] = (char)(0xe0 | cp >> 12);
+		s[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		s[2] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, s, 3);
+	} else {
+		s[0] = (char)(0xf0 | cp >> 18);
+		s[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+		s[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+		s[3] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, s, 4);
+	}
+}
 
 /*
  * UTF-8 read as ISO-8859-1 and encoded again: every character is U+0080 ..
@@ -259,20 +298,10 @@ text_fix_encoding(struct buf *b, bool utf8_source)
 
 		if (s[i] != 0xc2 || s[i + 1] < 0x80 || s[i + 1] > 0x9f)
 			continue;
-		cp = c1_1252[s[i + 1] - 0x80];
+		cp = parse_cp1252[s[i + 1] - 0x80];
 		buf_append(&out, b->data + start, i - start);
-		if (cp != 0) {
-			char u[3] = { (char)(0xe0 | cp >> 12),
-			    (char)(0x80 | (cp >> 6 & 0x3f)),
-			    (char)(0x80 | (cp & 0x3f)) };
-
-			if (cp < 0x800) {
-				u[0] = (char)(0xc0 | cp >> 6);
-				u[1] = (char)(0x80 | (cp & 0x3f));
-				buf_append(&out, u, 2);
-			} else
-				buf_append(&out, u, 3);
-		}
+		if (cp != 0)
+			text_put_utf8(&out, cp);
 		i++;
 		start = i + 1;
 	}

@@ -605,7 +605,8 @@ cap_finish(struct xml_parser *xp)
 	int n;
 
 	c->level = -1;
-	if (c->base64 && xp->text.len > 0 && text_base64_decode(&xp->text)) {
+	if (c->base64 && !c->markup && xp->text.len > 0 &&
+	    text_base64_decode(&xp->text)) {
 		/* Decoded bytes are untrusted again. */
 		struct buf clean = { 0 };
 

@@ -163,6 +163,12 @@ url_resolve(const char *base, const char *ref)
 		if ((b = url_get(h, 0)) == NULL)
 			goto out;
 		r = xasprintf("%s%s", b, t);
+		/* Written as curl writes it ("#" alone is no fragment). */
+		curl_url_cleanup(h);
+		if ((h = url_parse(r)) != NULL) {
+			free(r);
+			r = url_get(h, 0);
+		}
 		goto out;
 	}
 	if (curl_url_set(h, CURLUPART_URL, t, URL_SET_FLAGS) != CURLUE_OK)
@@ -252,8 +258,8 @@ url_canonical(const char *url)
 	for (s = part; *s != '\0'; s++)
 		*s = (char)tolower((unsigned char)*s);
 	n = strlen(part);
-	if (n > 1 && part[n - 1] == '.')	/* "example.com." */
-		part[n - 1] = '\0';
+	while (n > 1 && part[n - 1] == '.')	/* "example.com." */
+		part[--n] = '\0';
 	if (curl_url_set(h, CURLUPART_HOST, part, 0) != CURLUE_OK)
 		goto out;
 	curl_free(part);
@@ -284,6 +290,17 @@ url_canonical(const char *url)
 		part = NULL;
 	}
 	r = url_get(h, CURLU_NO_DEFAULT_PORT);
+	/*
+	 * Once more through curl: a host we changed ("6." to "6") may now
+	 * read as an IPv4 address that curl writes differently (0.0.0.6).
+	 */
+	if (r != NULL) {
+		curl_url_cleanup(h);
+		if ((h = url_parse(r)) != NULL) {
+			free(r);
+			r = url_get(h, CURLU_NO_DEFAULT_PORT);
+		}
+	}
 out:
 	curl_free(part);
 	curl_url_cleanup(h);
@@ -321,8 +338,8 @@ url_host(const char *url)
 		r = xstrdup(host);
 		for (p = r; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
-		if (p - r > 1 && p[-1] == '.')	/* "example.com." */
-			p[-1] = '\0';
+		while (p - r > 1 && p[-1] == '.')	/* "example.com." */
+			*--p = '\0';
 	}
 	curl_free(host);
 	curl_url_cleanup(h);

@@ -92,6 +92,8 @@ test_resolve_feed_cases(void **state)
 	check_resolve(NULL, "relative/uri", NULL);
 	check_resolve(NULL, NULL, NULL);
 	check_resolve("http://example.com/a", NULL, "http://example.com/a");
+	/* An empty fragment is no fragment. */
+	check_resolve("http://example.com/a?q", "#", "http://example.com/a?q");
 	/* Spaces inside a path are percent-encoded, not refused. */
 	check_resolve("http://example.com/", "/a b", "http://example.com/a%20b");
 }
@@ -124,6 +126,12 @@ test_canonical(void **state)
 	check_canonical("http://example.com/a/../b/./c",
 	    "http://example.com/b/c");
 	check_canonical("http://example.com", "http://example.com/");
+	/* Trailing dots of the host go, and curl's own IPv4 reading of
+	 * what is left applies (found by fuzz_url: canonical forms must be
+	 * fixed points). */
+	check_canonical("http://example.com../x", "http://example.com/x");
+	check_canonical("http://6./x", "http://0.0.0.6/x");
+	check_canonical("http://0.0.0.6/x", "http://0.0.0.6/x");
 	/* Only http(s). */
 	check_canonical("ftp://example.com/x", NULL);
 	check_canonical("mailto:me@example.com", NULL);
