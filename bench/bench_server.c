@@ -409,7 +409,8 @@ main(int argc, char **argv)
 				for (int j = 0; j < per; j++)
 					if (j < e)
 						mine[j] = -mine[j] - 1;
-				if (write(fds[1], mine, per * sizeof(*mine)) < 0)
+				if (write(fds[1], mine,
+				    per * sizeof(*mine)) < 0)
 					_exit(1);
 				_exit(0);
 			}

@@ -49,7 +49,8 @@ client_connect(const char *path, struct client **ret, char **ret_err)
 		e = errno;
 		close(fd);
 		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR) {
-			*ret_err = xasprintf("no feedd is listening on %s (%s); "
+			*ret_err = xasprintf("no feedd is listening on %s "
+			    "(%s); "
 			    "start it with 'feedd' (or 'systemctl %sstart "
 			    "feedd'), or point --socket or FEEDD_SOCKET at its "
 			    "socket", p, strerror(e),
@@ -104,7 +105,8 @@ send_call(struct client *cl, const char *method, json_t *params, int flags,
 	int rc;
 
 	if (varlink_put_call(&b, method, params, flags) == -1) {
-		*ret_err = xasprintf("%s: parameters cannot be encoded", method);
+		*ret_err = xasprintf("%s: parameters cannot be encoded",
+		    method);
 		buf_free(&b);
 		return -1;
 	}

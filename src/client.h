@@ -31,7 +31,8 @@ struct client;
 
 /*
  * Connects to path (NULL: the daemon's default, config_default_socket():
- * /run/feedd/feedd.sock for root, else $XDG_RUNTIME_DIR/feedd/feedd.sock).  Returns 0, or -1 with *ret_err,
+ * /run/feedd/feedd.sock for root, else $XDG_RUNTIME_DIR/feedd/feedd.sock).
+ * Returns 0, or -1 with *ret_err,
  * or CLIENT_NO_DAEMON with *ret_err naming the path tried and saying how
  * to start feedd.
  */

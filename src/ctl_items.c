@@ -219,14 +219,15 @@ ctl_list(int argc, char **argv, struct ctl_opts *opts)
 			which = c;
 			break;
 		case 'f':
-			json_object_set_new(params, "feed", varlink_json_string(optarg));
+			json_object_set_new(params, "feed",
+			    varlink_json_string(optarg));
 			break;
 		case 'S':
 			if (ctl_parse_when(optarg, time(NULL), &since) == -1) {
 				json_decref(params);
-				return ctl_usage("list", list_synopsis, "--since "
-				    "takes 24h, 7d, 90m or a date like "
-				    "2024-05-01T00:00:00Z");
+				return ctl_usage("list", list_synopsis,
+				    "--since takes 24h, 7d, 90m or a date "
+				    "like 2024-05-01T00:00:00Z");
 			}
 			json_object_set_new(params, "since",
 			    json_integer(since));
@@ -293,7 +294,8 @@ ctl_search(int argc, char **argv, struct ctl_opts *opts)
 			json_object_set_new(params, "unread", json_true());
 			break;
 		case 'f':
-			json_object_set_new(params, "feed", varlink_json_string(optarg));
+			json_object_set_new(params, "feed",
+			    varlink_json_string(optarg));
 			break;
 		case 'n':
 			if (parse_limit(optarg, &limit) == -1) {
@@ -384,7 +386,8 @@ ctl_watch(int argc, char **argv, struct ctl_opts *opts)
 		if (ctl_global_option(c, optarg, opts))
 			continue;
 		if (c == 'f') {
-			json_array_append_new(feeds, varlink_json_string(optarg));
+			json_array_append_new(feeds,
+			    varlink_json_string(optarg));
 			continue;
 		}
 		json_decref(feeds);
@@ -594,7 +597,8 @@ mark(int argc, char **argv, struct ctl_opts *opts, const char *cmd,
 			continue;
 		switch (c) {
 		case 'f':
-			json_object_set_new(params, "feed", varlink_json_string(optarg));
+			json_object_set_new(params, "feed",
+			    varlink_json_string(optarg));
 			break;
 		case 'a':
 			json_object_set_new(params, "all", json_true());
@@ -615,7 +619,8 @@ mark(int argc, char **argv, struct ctl_opts *opts, const char *cmd,
 			if (ctl_parse_id(argv[optind], &id) == -1) {
 				json_decref(ids);
 				json_decref(params);
-				return ctl_usage(cmd, synopsis, "not an item id");
+				return ctl_usage(cmd, synopsis,
+				    "not an item id");
 			}
 			json_array_append_new(ids, json_integer(id));
 		}

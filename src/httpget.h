@@ -13,7 +13,7 @@
 
 struct httpget_opts {
 	size_t		 max_bytes;	/* body cap; 0: 8 MiB */
-	long		 timeout;	/* seconds for the whole transfer; 0: 30 */
+	long		 timeout;	/* seconds in all; 0: 30 */
 	const char	*user_agent;	/* NULL: "feedctl/VERSION" */
 	const char	*accept;	/* Accept header, or NULL */
 };

@@ -74,7 +74,7 @@ struct conn {
 	bool		 dead;
 	bool		 eof;		/* the client sends nothing more */
 	bool		 processing;	/* inside conn_process() */
-	bool		 kicked;	/* to be processed before the next poll */
+	bool		 kicked;	/* to process before the next poll */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -98,7 +98,7 @@ struct server {
 	struct service	*svc;		/* owned */
 	int		 fd;		/* listening socket */
 	char		*path;
-	bool		 bound;		/* we created path: unlink it at the end */
+	bool		 bound;		/* we created path: unlink it */
 	dev_t		 dev;		/* of the socket file we created */
 	ino_t		 ino;
 	bool		 allow_group;	/* members of gid may connect */
@@ -109,11 +109,11 @@ struct server {
 	size_t		 max_message;
 	ev_io		 accept_io;
 	ev_timer	 accept_retry;	/* after EMFILE: try again later */
-	ev_prepare	 reaper;	/* frees dead connections, runs kicked ones */
+	ev_prepare	 reaper;	/* frees dead conns, runs kicked ones */
 	struct conn_list conns;		/* owned */
 	size_t		 n_conns;
 	struct conn_list dead;		/* owned, waiting for the reaper */
-	struct conn_list kicked;	/* borrowed: to process before polling */
+	struct conn_list kicked;	/* borrowed: process before polling */
 	struct call_list held;		/* calls waiting for the daemon */
 	uint64_t	 next_id;
 };
@@ -343,7 +343,7 @@ conn_timer_arm(struct conn *c)
 	else if (c->call == NULL)
 		at = c->last_call + s->idle_timeout;
 	else
-		at = now + s->idle_timeout;	/* a stream or a wait: no limit */
+		at = now + s->idle_timeout;	/* a stream, a wait: no limit */
 	ev_timer_stop(s->loop, &c->timer);
 	ev_timer_set(&c->timer, at > now ? at - now : 0.0, 0.0);
 	ev_timer_start(s->loop, &c->timer);
@@ -488,7 +488,8 @@ conn_process(struct conn *c)
 	if (c->dead)
 		return;
 	if (c->eof) {
-		/* All said and answered: done.  A stream ends with its client. */
+		/* All said and answered: done.  A stream ends with its
+		 * client. */
 		if ((c->call == NULL && out_pending(c) == 0 &&
 		    varlink_framer_pending(&c->in) == 0) ||
 		    (c->call != NULL && c->call->streaming))

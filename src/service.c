@@ -393,7 +393,8 @@ m_list_items(struct service *svc, struct service_conn *sc,
 	const char *feed = NULL;
 	const struct varlink_field fields[] = {
 		{ "unread", VARLINK_BOOL, false, &unread, NULL, &unread_set },
-		{ "starred", VARLINK_BOOL, false, &starred, NULL, &starred_set },
+		{ "starred", VARLINK_BOOL, false, &starred, NULL,
+		    &starred_set },
 		{ "feed", VARLINK_STRING, false, &feed, NULL, NULL },
 		{ "since", VARLINK_INT, false, &since, NULL, NULL },
 		{ "until", VARLINK_INT, false, &until, NULL, NULL },
@@ -467,7 +468,8 @@ m_get_item(struct service *svc, struct service_conn *sc,
 		reply_internal(call, "getting an item", err);
 		return;
 	}
-	server_call_reply(call, json_pack("{s:o}", "item", item_json(it, true)));
+	server_call_reply(call, json_pack("{s:o}", "item",
+	    item_json(it, true)));
 	store_items_free(it, 1);
 }
 
@@ -611,7 +613,8 @@ m_search(struct service *svc, struct service_conn *sc,
 		return;
 	}
 	if (store_items_list(svc->store, &f, &items, &n, &err) == -1) {
-		/* The store names a bad query "search: ..."; the rest is ours. */
+		/* The store names a bad query "search: ..."; the rest is
+		 * ours. */
 		if (err != NULL && str_has_prefix(err, "search:")) {
 			server_call_error(call, ERR("InvalidQuery"),
 			    json_pack("{s:o,s:o}",
@@ -1464,7 +1467,8 @@ service_call(struct service *svc, struct service_conn *sc,
 	    strcmp(iface, INTERFACE) != 0 &&
 	    strcmp(iface, VARLINK_SERVICE) != 0) {
 		server_call_error(call, VARLINK_ERR_INTERFACE_NOT_FOUND,
-		    json_pack("{s:o}", "interface", varlink_json_string(iface)));
+		    json_pack("{s:o}", "interface",
+		    varlink_json_string(iface)));
 	} else {
 		server_call_error(call, VARLINK_ERR_METHOD_NOT_FOUND,
 		    json_pack("{s:o}", "method", varlink_json_string(method)));

@@ -208,7 +208,8 @@ varlink_reply_parse(const char *msg, size_t len, struct varlink_reply *ret,
 		bad = "continues";
 	if (bad != NULL) {
 		if (ret_err)
-			*ret_err = xasprintf("reply has a mistyped \"%s\"", bad);
+			*ret_err = xasprintf("reply has a mistyped \"%s\"",
+			    bad);
 		json_decref(r.root);
 		return -1;
 	}

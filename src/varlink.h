@@ -23,7 +23,8 @@
 #define VARLINK_SERVICE		"org.varlink.service"
 #define VARLINK_ERR_INTERFACE_NOT_FOUND	VARLINK_SERVICE ".InterfaceNotFound"
 #define VARLINK_ERR_METHOD_NOT_FOUND	VARLINK_SERVICE ".MethodNotFound"
-#define VARLINK_ERR_METHOD_NOT_IMPLEMENTED VARLINK_SERVICE ".MethodNotImplemented"
+#define VARLINK_ERR_METHOD_NOT_IMPLEMENTED \
+	VARLINK_SERVICE ".MethodNotImplemented"
 #define VARLINK_ERR_INVALID_PARAMETER	VARLINK_SERVICE ".InvalidParameter"
 #define VARLINK_ERR_PERMISSION_DENIED	VARLINK_SERVICE ".PermissionDenied"
 #define VARLINK_ERR_EXPECTED_MORE	VARLINK_SERVICE ".ExpectedMore"
@@ -35,10 +36,10 @@
  * varlink_framer_next().  A zeroed struct with max set is ready to use.
  */
 struct varlink_framer {
-	struct buf	 buf;		/* owned: bytes received, not yet returned */
-	size_t		 start;		/* offset of the first unreturned byte */
-	size_t		 scanned;	/* bytes after start known to hold no NUL */
-	size_t		 max;		/* largest message, NUL excluded; 0: default */
+	struct buf	 buf;		/* owned: received, not returned yet */
+	size_t		 start;		/* first unreturned byte */
+	size_t		 scanned;	/* bytes after start without a NUL */
+	size_t		 max;		/* message cap (no NUL); 0: default */
 };
 
 /* At least want bytes of room after what is buffered; commit what you wrote. */
@@ -123,7 +124,7 @@ enum varlink_type {
 	VARLINK_BOOL,		/* bool * */
 	VARLINK_INT,		/* int64_t * */
 	VARLINK_STRING,		/* const char ** (borrowed from the JSON) */
-	VARLINK_STRINGS,	/* const char *** (array owned, strings borrowed) */
+	VARLINK_STRINGS,	/* const char *** (array owned, strings not) */
 	VARLINK_INTS,		/* int64_t ** (owned) */
 };
 

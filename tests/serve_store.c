@@ -138,7 +138,8 @@ seed(int n)
 	}
 	if (n > 0)
 		apply("beta", beta, "Beta copy of alpha",
-		    "https://example.com/alpha/", "?utm_source=beta", 1, 1, now);
+		    "https://example.com/alpha/", "?utm_source=beta", 1, 1,
+		    now);
 }
 
 static void
@@ -150,7 +151,8 @@ seed_evil(void)
 	if (store_feed_ensure(store, "evil", "http://127.0.0.1:9/evil.xml",
 	    STORE_ORIGIN_CONFIG, &id, &err) == -1)
 		die("store_feed_ensure", err);
-	apply("evil", id, "Evil \033]0;pwned\007 title\033[2J\xc2\x9b" "1m\nnext",
+	apply("evil", id,
+	    "Evil \033]0;pwned\007 title\033[2J\xc2\x9b" "1m\nnext",
 	    "https://example.com/evil/", "", 1, 1, time(NULL));
 }
 
