@@ -26,6 +26,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -42,6 +43,8 @@
 #define N_TOP_CANDIDATES	5
 /* A byline longer than this is a paragraph, not a byline. */
 #define MAX_BYLINE		100
+/* A JSON-LD articleBody shorter than this is a teaser, not a body. */
+#define LD_BODY_MIN		200
 /* JSON-LD scripts larger than this are not read. */
 #define MAX_JSONLD		(1024 * 1024)
 
@@ -2873,6 +2876,55 @@ article_set_text(struct article *a, struct ctx *cx, xmlNode *art,
 	}
 }
 
+/*
+ * The cross-check with JSON-LD: a page that declares an articleBody much
+ * longer than what the HTML gave (a page its scripts fill in) gets that
+ * body as its text, one paragraph per line.
+ */
+static void
+ld_body_fallback(struct article *a, const struct meta *m)
+{
+	char *text;
+	size_t n;
+
+	if (m->ld_body == NULL || (n = strlen(m->ld_body)) < LD_BODY_MIN ||
+	    strlen(a->text) * 2 >= n)
+		return;
+	/* It may hold markup or entities. */
+	text = html_to_text(m->ld_body, n);
+	if (strlen(text) * 2 < n) {
+		free(text);
+		return;
+	}
+	free(a->text);
+	a->text = text;
+	free(a->html);
+	a->html = sanitize_html(m->ld_body, n, NULL);
+	str_set(&a->reason, NULL);
+}
+
+/* "By Jane Roe" and "by Jane Roe • 2 min read": the name. */
+static void
+clean_byline(struct article *a)
+{
+	char *b = a->byline, *cut;
+	static const char *const seps[] = {
+		" \xe2\x80\xa2 ", " | ", " \xc2\xb7 ", NULL,
+	};
+	size_t i;
+
+	if (b == NULL)
+		return;
+	if (strncasecmp(b, "by ", 3) == 0)
+		memmove(b, b + 3, strlen(b + 3) + 1);
+	for (i = 0; seps[i] != NULL; i++)
+		if ((cut = strstr(b, seps[i])) != NULL)
+			*cut = '\0';
+	squeeze(b);
+	if (b[0] == '\0')
+		str_set(&a->byline, NULL);
+}
+
 int
 extract_article(const char *data, size_t len, const struct extract_opts *opts,
     struct article **ret, char **ret_err)
@@ -2951,6 +3003,7 @@ extract_article(const char *data, size_t len, const struct extract_opts *opts,
 		article_set_text(a, &cx, best.art, cx.url);
 	if (best.doc != NULL)
 		xmlFreeDoc(best.doc);
+	ld_body_fallback(a, &m);
 	if (a->text[0] == '\0' && a->reason == NULL)
 		a->reason = xstrdup("no article text found");
 
@@ -2958,6 +3011,7 @@ extract_article(const char *data, size_t len, const struct extract_opts *opts,
 	set_once(&a->byline, m.byline);
 	set_once(&a->byline, cx.byline);
 	free(cx.byline);
+	clean_byline(a);
 	a->published = pick_published(&m);
 	set_once(&a->lang, m.lang);
 	set_once(&a->lang, m.ld_lang);

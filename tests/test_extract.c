@@ -238,6 +238,42 @@ test_metadata_json_ld(void **state)
 }
 
 static void
+test_json_ld_body_fallback(void **state)
+{
+	/* A page its scripts would fill in: the body is only in JSON-LD. */
+	struct article *a = extract("<html><head>"
+	    "<script type=\"application/ld+json\">{\"@type\":\"BlogPosting\","
+	    "\"headline\":\"H\",\"articleBody\":\"The council approved the "
+	    "bridge plan on Tuesday after a long debate. Work starts in the "
+	    "spring and should end within two years, the mayor said, adding "
+	    "that the ferry will keep running until then. Residents welcomed "
+	    "the decision but asked for a footpath. The cost is estimated at "
+	    "twelve million, shared by the city and the region. A second "
+	    "vote on the footpath is planned for next month, and the design "
+	    "will be shown to the public in a series of meetings.\"}</script>"
+	    "</head><body><div id=app>Loading...</div></body></html>",
+	    NULL, NULL);
+
+	assert_has(a->text, "The council approved the bridge plan");
+	assert_has(a->text, "series of meetings.");
+	assert_null(a->reason);
+	article_free(a);
+}
+
+static void
+test_byline_in_page(void **state)
+{
+	struct article *a = extract("<html><body><article>"
+	    "<div class=\"byline\">By Jane Roe</div>"
+	    PARA("One.") PARA("Two.") PARA("Three.")
+	    "</article></body></html>", NULL, NULL);
+
+	assert_string_equal(a->byline, "Jane Roe");
+	assert_lacks(a->text, "Jane Roe");
+	article_free(a);
+}
+
+static void
 test_binary_input(void **state)
 {
 	static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10";
@@ -378,6 +414,8 @@ main(void)
 		cmocka_unit_test(test_charset_declared),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_metadata_json_ld),
+		cmocka_unit_test(test_json_ld_body_fallback),
+		cmocka_unit_test(test_byline_in_page),
 		cmocka_unit_test(test_binary_input),
 		cmocka_unit_test(test_broken_encoding),
 		cmocka_unit_test(test_huge_page),
