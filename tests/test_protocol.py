@@ -9,10 +9,12 @@ serve_store seeds (see its header), not from running feedd."""
 
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -75,6 +77,20 @@ def test_service_interface(srv):
               "article: ?Article", "story_reason: ?string"]
     t.ok(all(f in item for f in fields), "IDL Item has the agreed shape",
          item)
+    # An independent Varlink IDL parser (Debian's varlink-go), if present.
+    gen = "/usr/bin/varlink-go-interface-generator"
+    if os.path.exists(gen):
+        d = tempfile.mkdtemp(prefix="feedd-idl-")
+        path = os.path.join(d, "org.feedd.varlink")
+        with open(path, "w") as f:
+            f.write(desc)
+        p = subprocess.run([gen, path], cwd=d, capture_output=True)
+        t.ok(p.returncode == 0, "varlink-go parses the served IDL",
+             p.stdout.decode() + p.stderr.decode())
+        shutil.rmtree(d, ignore_errors=True)
+    else:
+        t.skip("varlink-go parses the served IDL",
+               "varlink-go not installed")
     r = c.call(V + "GetInterfaceDescription",
                {"interface": "org.varlink.service"})
     t.ok("interface org.varlink.service" in
