@@ -1256,14 +1256,33 @@ digest_select(struct store *store, const char **feeds, size_t n_feeds,
 	free(refs);
 	free(keep);
 	n_all = k;
-	/* Bodies only for what is delivered. */
-	for (i = 0; full && i < n_all; i++) {
-		if (store_item_get(store, all[i].id, &with, ret_err) == -1) {
+	/* Bodies only for what is delivered, a chunk of ids per query. */
+	for (i = 0; full && i < n_all; i += ID_CHUNK) {
+		struct store_filter bf = { .all_copies = true,
+		    .with_bodies = true };
+		int64_t ids[ID_CHUNK];
+		size_t j, got;
+
+		bf.n_ids = n_all - i < ID_CHUNK ? n_all - i : ID_CHUNK;
+		for (j = 0; j < bf.n_ids; j++)
+			ids[j] = all[i + j].id;
+		bf.ids = ids;
+		if (store_items_list(store, &bf, &with, &got, ret_err) == -1) {
 			store_items_free(all, n_all);
 			return -1;
 		}
-		item_free_one(&all[i]);
-		all[i] = *with;
+		/* all[] is in id order: put each one in its place. */
+		for (j = 0; j < got; j++) {
+			struct store_item *at = bsearch(&with[j], all + i,
+			    bf.n_ids, sizeof(*all), cmp_id_asc);
+
+			if (at == NULL) {
+				item_free_one(&with[j]);
+				continue;
+			}
+			item_free_one(at);
+			*at = with[j];
+		}
 		free(with);
 	}
 	qsort(all, n_all, sizeof(*all), cmp_newest);
