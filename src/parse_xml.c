@@ -786,6 +786,9 @@ sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 
 			free(v);
 			if (r != NULL) {
+				/* Two of them ("xml:base" and "x:base"...)? */
+				if (el->own_base)
+					free((char *)el->base);
 				el->base = r;
 				el->own_base = true;
 			}
