@@ -2301,7 +2301,8 @@ trim_furniture(xmlNode *art)
 
 	n = first_elem(art);
 	while (n != NULL) {
-		if (info(n) != NULL && !tag_is(n, "body") &&
+		/* A link's class says how it behaves ("popup"), not what. */
+		if (info(n) != NULL && !tag_is(n, "body") && !tag_is(n, "a") &&
 		    furniture_kind(n, info(n)->text, total) != FURN_NONE &&
 		    !has_kept_content(n)) {
 			next = next_node(n, art, true);
