@@ -1231,9 +1231,10 @@ clean_title(const char *title, const char *site, const char *h1)
 	}
 	if (np == 1)
 		return xstrdup(title);
-	/* A part that is the h1 is the headline. */
+	/* A part that is the h1 is the headline (unless the h1 is a logo). */
 	for (i = 0; i < np; i++)
-		if (h1 != NULL && same_text(h1, parts[i], lens[i]))
+		if (h1 != NULL && count_words(h1) >= 3 &&
+		    same_text(h1, parts[i], lens[i]))
 			return xstrndup(parts[i], lens[i]);
 	/* Drop the site name where it stands. */
 	if (site != NULL) {
