@@ -461,6 +461,27 @@ read_numbers(struct dedup_text *t, const char *s)
 	}
 }
 
+/* The MinHash family's constants, drawn once from splitmix64. */
+static uint64_t minhash_xor[DEDUP_K], minhash_mul[DEDUP_K];
+
+static void
+minhash_init(void)
+{
+	static bool done;
+	uint64_t x = UINT64_C(0x2545f4914f6cdd1d);
+	size_t k;
+
+	if (done)
+		return;
+	for (k = 0; k < DEDUP_K; k++) {
+		x += UINT64_C(0x9e3779b97f4a7c15);
+		minhash_xor[k] = mix64(x);
+		x += UINT64_C(0x9e3779b97f4a7c15);
+		minhash_mul[k] = mix64(x) | 1;
+	}
+	done = true;
+}
+
 struct dedup_text *
 dedup_text_new(const char *title, const char *text)
 {
@@ -469,6 +490,7 @@ dedup_text_new(const char *title, const char *text)
 	size_t nwords, i, k;
 	uint64_t v;
 
+	minhash_init();
 	/* Words are kept for short texts only (SHORT_SHINGLES + a few). */
 	s.cap_words = SHORT_SHINGLES + SHINGLE_WORDS;
 	s.words = xcalloc(s.cap_words, sizeof(*s.words));
@@ -487,11 +509,15 @@ dedup_text_new(const char *title, const char *text)
 
 	for (k = 0; k < DEDUP_K; k++)
 		t->mins[k] = UINT64_MAX;
+	/*
+	 * One hash function per k: the (already well mixed) shingle hash
+	 * xor a per-k constant, times an odd per-k multiplier, high bits
+	 * first (multiply-shift hashing): two operations, not a full mix.
+	 */
 	for (i = 0; i < t->n; i++) {
 		for (k = 0; k < DEDUP_K; k++) {
-			/* One hash function per k: the shingle re-mixed with a
-			 * per-k constant. */
-			v = mix64(t->sh[i] ^ ((k + 1) * UINT64_C(0x9e3779b97f4a7c15)));
+			v = (t->sh[i] ^ minhash_xor[k]) * minhash_mul[k];
+			v = v >> 32 | v << 32;
 			if (v < t->mins[k])
 				t->mins[k] = v;
 		}

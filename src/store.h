@@ -198,7 +198,9 @@ struct store_filter {
 
 /*
  * Newest first (by published date, capped at first seen, else first
- * seen), ties by id.  A bad search query is an error ("search: ...").
+ * seen), ties by id.  Search results: newest stored first (by id), so a
+ * common word costs no more than a rare one.  A bad search query is an
+ * error ("search: ...").
  */
 int	store_items_list(struct store *, const struct store_filter *,
 	    struct store_item **ret, size_t *ret_n, char **ret_err);

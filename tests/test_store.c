@@ -484,11 +484,14 @@ test_migrations_from_every_version(void **state)
 		free(sql);
 		/* From version 2 on, feedd also wrote the plain text. */
 		if (v >= 2) {
+			/* ... and indexed it. */
 			char *t1 = dedup_body_text(wire_a, NULL);
 			char *t2 = dedup_body_text(other_story, NULL);
 
 			sql = sqlite3_mprintf("UPDATE items SET body_text = "
-			    "CASE id WHEN 1 THEN %Q ELSE %Q END", t1, t2);
+			    "CASE id WHEN 1 THEN %Q ELSE %Q END;"
+			    "INSERT INTO items_fts (items_fts) "
+			    "VALUES ('rebuild')", t1, t2);
 			sql_exec(p, sql);
 			sqlite3_free(sql);
 			free(t1);
@@ -1316,7 +1319,8 @@ static void
 test_retention(void **state)
 {
 	struct ctx *c = *state;
-	int64_t fid = ensure(c->s, "r"), t0 = NOW - 100 * DAY, ids[10];
+	int64_t now = NOW, fid = ensure(c->s, "r"), ids[10];
+	int64_t t0 = now - 100 * DAY + DAY / 2;	/* off the day boundaries */
 	struct store_retention ret = { .max_age_days = 30 };
 	struct store_filter all = { .all_copies = true };
 	struct store_apply_result r;
@@ -1333,7 +1337,7 @@ test_retention(void **state)
 		feed_add(d, key, key, NULL, body)->published =
 		    t0 + (int64_t)(9 - i) * 10 * DAY;
 	}
-	r = apply(c->s, fid, d, NOW - DAY, STORE_ON_UPDATE_KEEP);
+	r = apply(c->s, fid, d, now - DAY, STORE_ON_UPDATE_KEEP);
 	assert_int_equal(r.n_new, 10);
 	memcpy(ids, r.new_ids, sizeof(ids));
 	store_apply_result_clear(&r);
@@ -1343,7 +1347,7 @@ test_retention(void **state)
 			mark(c->s, ids[i], STORE_MARK_READ, 1);
 	mark(c->s, ids[1], STORE_MARK_STAR, 1);
 
-	run_retention(c->s, &ret, NOW, 2);
+	run_retention(c->s, &ret, now, 2);
 	/* Gone: k0, k2, k4, k5, k6 (read, not starred).  Kept: k1 (starred),
 	 * k3 (unread), k7..k9 (recent). */
 	assert_int_equal(count(c->s, &all), 5);
@@ -1353,14 +1357,14 @@ test_retention(void **state)
 	assert_int_equal(st.n_starred, 1);
 
 	/* Still listed by the feed: the deleted items do not come back. */
-	r = apply(c->s, fid, d, NOW, STORE_ON_UPDATE_KEEP);
+	r = apply(c->s, fid, d, now, STORE_ON_UPDATE_KEEP);
 	assert_int_equal(r.n_new, 0);
 	assert_int_equal(r.n_unchanged, 10);
 	store_apply_result_clear(&r);
 
 	/* Told to, unread and starred go too. */
 	ret.include_unread = ret.include_starred = true;
-	run_retention(c->s, &ret, NOW, 100);
+	run_retention(c->s, &ret, now, 100);
 	assert_int_equal(count(c->s, &all), 3);
 
 	/* Count limit: keep the newest 2 (k9, k8). */
@@ -1368,13 +1372,13 @@ test_retention(void **state)
 	ret.max_items_per_feed = 2;
 	ret.include_unread = true;
 	ret.feed = "r";
-	run_retention(c->s, &ret, NOW, 1);
+	run_retention(c->s, &ret, now, 1);
 	assert_int_equal(count(c->s, &all), 2);
 	ret.feed = "ghost";
 	{
 		bool more;
 
-		assert_int_equal(store_retention_run(c->s, &ret, NOW, 10, &more,
+		assert_int_equal(store_retention_run(c->s, &ret, now, 10, &more,
 		    &err), -1);
 		free(err);
 		err = NULL;
@@ -1385,10 +1389,10 @@ test_retention(void **state)
 	d = feed_new(NULL);
 	feed_add(d, "k9", "k9", NULL, "<p>item 9</p>")->published =
 	    t0 + 90 * DAY;
-	r = apply(c->s, fid, d, NOW + 3 * DAY, STORE_ON_UPDATE_KEEP);
+	r = apply(c->s, fid, d, now + 3 * DAY, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
 	memset(&ret, 0, sizeof(ret));
-	run_retention(c->s, &ret, NOW + 3 * DAY, 3);
+	run_retention(c->s, &ret, now + 3 * DAY, 3);
 	assert_int_equal(store_stats(c->s, &st, &err), 0);
 	assert_int_equal(st.n_tombstones, 0);
 	assert_int_equal(st.n_items, 2);
