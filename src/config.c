@@ -109,6 +109,7 @@ static const struct key main_keys[] = {
 	{ "log_level", KT_LOG_LEVEL, CFG(log_level), 0, 0 },
 	{ "keep_days", KT_INT64, CFG(keep_days), 0, 100000 },
 	{ "keep_items", KT_INT64, CFG(keep_items), 0, 100000000 },
+	{ "expire_unread", KT_BOOL, CFG(expire_unread), 0, 0 },
 };
 
 static const struct key feed_keys[] = {
@@ -131,7 +132,9 @@ static const struct key feed_keys[] = {
 };
 
 /* The most keys of either table; `seen` has a slot for each. */
-#define MAX_KEYS	16
+#define MAX_KEYS	24
+_Static_assert(ARRAY_SIZE(main_keys) <= MAX_KEYS, "main_keys > MAX_KEYS");
+_Static_assert(ARRAY_SIZE(feed_keys) <= MAX_KEYS, "feed_keys > MAX_KEYS");
 
 struct error {
 	size_t		 file_no;	/* order of the file */
@@ -1383,6 +1386,7 @@ config_new_defaults(const char *path)
 	cfg->log_level = LOG_INFO;
 	cfg->keep_days = 0;
 	cfg->keep_items = 0;
+	cfg->expire_unread = false;
 	return cfg;
 }
 

@@ -78,6 +78,7 @@ struct config {
 	int		 log_level;	/* LOG_ERR .. LOG_DEBUG */
 	int64_t		 keep_days;	/* retention; 0: keep forever */
 	int64_t		 keep_items;	/* per feed; 0: no limit */
+	bool		 expire_unread;	/* retention may delete unread items */
 	struct feed_conf *feeds;	/* sorted by file, then position */
 	size_t		 n_feeds;
 	struct feed_conf **by_name;	/* private: for config_feed() */

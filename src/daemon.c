@@ -1338,7 +1338,7 @@ slice_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct daemon *d = w->data;
 	const struct feed_conf *c = NULL;
-	struct store_retention rt = { .include_unread = true };
+	struct store_retention rt = { .include_unread = d->cfg->expire_unread };
 	const char *name;
 	bool more = false;
 	char *err = NULL;

@@ -158,8 +158,16 @@ def test_retention_on_reload(tap, srv):
         d.reload()
         tap.ok(d.wait_log(r"retention done"), "retention runs on reload",
                d.log_text())
+        tap.ok(len(d.items("k")) == 3,
+               "keep_items = 1 deletes no unread item", d.items("k"))
+        d.write_config({"k": {"url": srv.url("/keep.xml"),
+                              "keep_items": "1"}}, expire_unread="yes")
+        d.reload()
+        tap.ok(d.wait_log(r"retention done", count=2),
+               "retention runs on the second reload", d.log_text())
         tap.ok(wait_until(lambda: len(d.items("k")) == 1, 5),
-               "keep_items = 1 keeps one item", d.items("k"))
+               "with expire_unread, keep_items = 1 keeps one item",
+               d.items("k"))
 
 
 def test_sigterm_during_fetch(tap, srv):
