@@ -12,10 +12,15 @@
  * guids like real feeds', and 3% copies of other feeds' items (same link
  * or same text) so that every dedup level does its work.
  *
- *   bench_store [-n ITEMS] [-f FEEDS] [-k] [-x SQL] [DIR]
+ *   bench_store [-n ITEMS] [-f FEEDS] [-k] [-r] [-x SQL] [DIR]
  *
  * DIR (default: a new directory under /tmp) holds the database; -k keeps
- * it; -x runs SQL right after opening (for experiments).  Not part of
+ * it; -r reuses the database a -k run left there and only measures
+ * reading; -x runs SQL right after opening (for experiments).
+ *
+ * The machine's own speed is measured beside: the "floor" is a bare
+ * INSERT of the same rows (title, link, content) into a table with one
+ * index, one transaction per feed, through SQLite directly.  Not part of
  * `make check`: run with `make bench`.
  */
 #include "config.h"
@@ -25,6 +30,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "date.h"
 #include "parse.h"
@@ -55,6 +62,7 @@ rng01(void)
 }
 
 static char	*vocab[VOCABULARY];
+static double	 floor_wall, floor_cpu;
 
 static void
 make_vocabulary(void)
@@ -263,6 +271,67 @@ round_apply(struct store *s, const int64_t *feed_ids, size_t n_feeds,
 	return total;
 }
 
+/*
+ * The floor: the same kind of rows, bare, through SQLite alone (one
+ * index, one transaction per feed, WAL, synchronous=NORMAL).
+ */
+static void
+floor_insert(const char *dir, size_t n_feeds, size_t per_feed)
+{
+	char *path = xasprintf("%s/floor.db", dir), *p;
+	struct gen_item g;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	double t0, c0;
+	size_t i, j;
+
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;"
+	    "CREATE TABLE t (id INTEGER PRIMARY KEY, feed INTEGER, "
+	    "guid TEXT, title TEXT, link TEXT, content TEXT);"
+	    "CREATE UNIQUE INDEX t_guid ON t (feed, guid);", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO t (feed, guid, title, link, "
+	    "content) VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		die("floor", xstrdup(sqlite3_errmsg(db)));
+	t0 = now_s();
+	c0 = cpu_s();
+	for (i = 0; i < n_feeds; i++) {
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		for (j = 0; j < per_feed; j++) {
+			gen_item(&g, i, j);
+			sqlite3_bind_int64(st, 1, (int64_t)i);
+			sqlite3_bind_text(st, 2, g.guid, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, g.title, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, g.link, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, g.content, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				die("floor", xstrdup(sqlite3_errmsg(db)));
+			sqlite3_reset(st);
+			gen_free(&g);
+		}
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	floor_wall = now_s() - t0;
+	floor_cpu = cpu_s() - c0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	printf("  %-44s %8.3f s  (CPU %.3f s)\n", "floor: bare INSERT of "
+	    "the same rows", floor_wall, floor_cpu);
+	unlink(path);
+	p = xasprintf("%s-wal", path);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s-shm", path);
+	unlink(p);
+	free(p);
+	free(path);
+	/* The store's run draws the same items. */
+	rng_state = 0x9e3779b97f4a7c15ULL;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -300,19 +369,23 @@ main(int argc, char **argv)
 {
 	size_t total = 1000000, n_feeds = 1000, per_feed = 100, rounds, i;
 	size_t n_new = 0, n_joined = 0;
-	struct gen_item **prev;
+	struct gen_item **prev = NULL;
 	struct store_stats st;
 	struct store *s;
-	int64_t *feed_ids, base = (int64_t)time(NULL) - 400 * DAY;
+	int64_t *feed_ids = NULL, base = (int64_t)time(NULL) - 400 * DAY;
 	char dir[64] = "", *path, *err = NULL, name[32], label[64];
 	char mid_feed[32];
 	const char *exec_sql = NULL;
-	bool keep = false;
+	bool keep = false, reuse = false;
 	double t, t0, cpu;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:f:kx:")) != -1) {
+	while ((c = getopt(argc, argv, "n:f:krx:")) != -1) {
 		switch (c) {
+		case 'r':
+			reuse = true;
+			keep = true;
+			break;
 		case 'x':
 			exec_sql = optarg;	/* experiments: SQL after open */
 			break;
@@ -342,8 +415,18 @@ main(int argc, char **argv)
 		die("options", xstrdup("need at least 100 items per feed"));
 	rounds = total / (n_feeds * per_feed);
 	path = xasprintf("%s/feedd.db", dir);
-	unlink(path);
 	make_vocabulary();
+	if (reuse) {
+		if (store_open(path, &s, &err) == -1)
+			die("open", err);
+		if (store_stats(s, &st, &err) == -1)
+			die("stats", err);
+		printf("bench_store: %s, %lld items (reused)\n", path,
+		    (long long)st.n_items);
+		goto reading;
+	}
+	unlink(path);
+	floor_insert(dir, n_feeds, per_feed);
 	if (store_open(path, &s, &err) == -1)
 		die("open", err);
 	if (exec_sql != NULL && store_exec(s, exec_sql, &err) == -1)
@@ -367,6 +450,9 @@ main(int argc, char **argv)
 	    n_new, n_feeds);
 	printf("  %-44s %8.3f s  (CPU %.3f s; %.0f items/s; %zu joined "
 	    "stories)\n", label, t, cpu, (double)n_new / t, n_joined);
+	if (floor_cpu > 0)
+		printf("  %-44s %8.1fx wall, %.1fx CPU\n", "  ... over the floor",
+		    t / floor_wall, cpu / floor_cpu);
 
 	/* The same documents again: nothing changes (a warm refresh). */
 	{
@@ -431,6 +517,7 @@ main(int argc, char **argv)
 	    (long long)st.n_items, (long long)st.n_unread_stories,
 	    (double)st.db_bytes / 1e6);
 
+reading:
 	if (st.n_items <= 0)
 		die("stats", xstrdup("no items"));
 	/* 3. Reading. */
@@ -505,7 +592,7 @@ main(int argc, char **argv)
 	}
 
 	store_close(s);
-	for (i = 0; i < n_feeds; i++) {
+	for (i = 0; prev != NULL && i < n_feeds; i++) {
 		size_t j;
 
 		if (prev[i] == NULL)

@@ -24,6 +24,13 @@ def check(t, db, committed, reads, cursor, run):
     try:
         res = con.execute("PRAGMA integrity_check").fetchall()
         t.ok(res == [("ok",)], "run %d: integrity_check ok" % run, res)
+        if con.execute("SELECT count(*) FROM sqlite_master WHERE "
+                       "name = 'items'").fetchone() == (0,):
+            # Killed before the first migration committed: an empty file
+            # that the next run must still open.
+            t.ok(not committed, "run %d: no schema yet, nothing reported"
+                 % run)
+            return
         try:
             con.execute("INSERT INTO items_fts (items_fts) "
                         "VALUES ('integrity-check')")
