@@ -7,8 +7,11 @@
  *   2. 100 clients listing in parallel while the server's loop also
  *      stores a refresh of 1,000 feeds (10 new items each, one feed per
  *      transaction, as the daemon does): no errors, p99 (target < 50 ms).
+ *      Each client waits THINK ms between calls (-t, default 100, as a
+ *      person or a script does); -t 0 measures a saturated server; -q
+ *      leaves out the refreshes.
  *
- *   bench_server [-n ITEMS] [-r ROUNDS] [-c CLIENTS] [-k] [DIR]
+ *   bench_server [-n ITEMS] [-r ROUNDS] [-c CLIENTS] [-t THINK] [-k] [DIR]
  *
  * DIR (default: a new directory under /tmp) holds feedd.db; an existing
  * one is used as it is (e.g. the one `bench_store -k DIR` leaves, with
@@ -277,7 +280,7 @@ pct(double *v, size_t n, double p)
 
 /* rounds ListItems calls; latencies in ms to out; returns errors. */
 static int
-client_rounds(const char *sock, int rounds, double *out)
+client_rounds(const char *sock, int rounds, int think_ms, double *out)
 {
 	struct client *cl;
 	json_t *reply;
@@ -301,6 +304,8 @@ client_rounds(const char *sock, int rounds, double *out)
 		out[i] = now_ms() - t0;
 		json_decref(reply);
 		reply = NULL;
+		if (think_ms > 0)
+			usleep(think_ms * 1000);
 	}
 	client_free(cl);
 	return errors;
@@ -319,6 +324,7 @@ int
 main(int argc, char **argv)
 {
 	int items = 1000000, rounds = 1000, clients = 100, keep = 0;
+	int think = 100, quiet = 0;
 	int c, i, pfd[2], errors = 0;
 	char ready;
 	char *dir, *db, *sock, *err = NULL, tmpl[] = "/tmp/bench_server.XXXXXX";
@@ -327,7 +333,7 @@ main(int argc, char **argv)
 	double *lat;
 	pid_t srv;
 
-	while ((c = getopt(argc, argv, "n:r:c:k")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:c:t:qk")) != -1) {
 		switch (c) {
 		case 'n':
 			items = atoi(optarg);
@@ -338,12 +344,19 @@ main(int argc, char **argv)
 		case 'c':
 			clients = atoi(optarg);
 			break;
+		case 't':
+			think = atoi(optarg);
+			break;
+		case 'q':
+			quiet = 1;
+			break;
 		case 'k':
 			keep = 1;
 			break;
 		default:
 			fprintf(stderr, "usage: bench_server [-n ITEMS] "
-			    "[-r ROUNDS] [-c CLIENTS] [-k] [DIR]\n");
+			    "[-r ROUNDS] [-c CLIENTS] [-t THINK] [-q] [-k] "
+			    "[DIR]\n");
 			return 2;
 		}
 	}
@@ -381,13 +394,14 @@ main(int argc, char **argv)
 
 	/* 1. One client, one call after the other (a warm-up first). */
 	lat = xcalloc(rounds, sizeof(*lat));
-	client_rounds(sock, 20, lat);
-	errors = client_rounds(sock, rounds, lat);
+	client_rounds(sock, 20, 0, lat);
+	errors = client_rounds(sock, rounds, 0, lat);
 	report("ListItems(unread, limit 50), 1 client", lat, rounds, errors);
 	free(lat);
 
 	/* 2. Many clients at once, while the loop stores refreshes. */
-	kill(srv, SIGUSR1);
+	if (!quiet)
+		kill(srv, SIGUSR1);
 	{
 		int per = rounds / 10 > 10 ? rounds / 10 : 10;
 		int fds[2];
@@ -404,7 +418,7 @@ main(int argc, char **argv)
 				int e;
 
 				close(fds[0]);
-				e = client_rounds(sock, per, mine);
+				e = client_rounds(sock, per, think, mine);
 				/* Errors travel as negative latencies. */
 				for (int j = 0; j < per; j++)
 					if (j < e)
@@ -434,8 +448,10 @@ main(int argc, char **argv)
 				errors++;
 				lat[j] = -lat[j] - 1;
 			}
-		printf("(%d clients x %d calls)\n", clients, per);
-		report("ListItems(unread, limit 50), parallel, while storing "
+		printf("(%d clients x %d calls, %d ms apart)\n", clients, per,
+		    think);
+		report(quiet ? "ListItems(unread, limit 50), parallel" :
+		    "ListItems(unread, limit 50), parallel, while storing "
 		    "refreshes", lat, n, errors);
 		free(lat);
 	}
