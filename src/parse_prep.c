@@ -670,6 +670,13 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 			p->st = F_XMLDECL;
 			return 5;
 		}
+		if (n < 3 && !final)
+			return 0;
+		/* No target name: not a PI, and libxml2 would recover oddly. */
+		if (n < 3 || !is_name_start((unsigned char)s[2])) {
+			buf_puts(out, "&#60;");
+			return 1;
+		}
 		buf_append(out, s, 2);
 		p->st = F_PI;
 		return 2;

@@ -958,8 +958,16 @@ xml_parser_free(struct xml_parser *xp)
 		if (el->own_base)
 			free((char *)el->base);
 	}
-	if (xp->ctxt != NULL)
+	if (xp->ctxt != NULL) {
+		/*
+		 * libxml2 makes a document to hold entity declarations it
+		 * met (none should reach it; they are never expanded: there
+		 * is no getEntity callback).  SAX users free it.
+		 */
+		if (xp->ctxt->myDoc != NULL)
+			xmlFreeDoc(xp->ctxt->myDoc);
 		xmlFreeParserCtxt(xp->ctxt);
+	}
 	prep_free(xp->prep);
 	xml_scratch_clear(&xp->scratch);
 	buf_free(&xp->text);

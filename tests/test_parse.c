@@ -633,6 +633,14 @@ test_xxe_not_read(void **state)
 	assert_string_equal(f->title, "[][&leak;]");
 	feed_free(f);
 	free(doc);
+	/* The same behind a broken processing instruction (fuzz_parse). */
+	doc = xasprintf("<?\x01<!DOCTYPE rss [<!ENTITY xxe SYSTEM "
+	    "\"file://%s\">]><rss><channel><title>[&xxe;]</title>"
+	    "</channel></rss>", secret);
+	f = parse(doc);
+	assert_null(strstr(f->title, "TOPSECRET"));
+	feed_free(f);
+	free(doc);
 	unlink(secret);
 	unlink(dtd);
 }
