@@ -84,6 +84,8 @@ struct prep {
 	char		 quote;		/* F_ATTR: the closing quote */
 	bool		 after_eq;	/* F_TAG: a value may start */
 	size_t		 junk;
+	bool		 in_root;	/* a start tag has been seen */
+	struct buf	 sink;		/* references before the root */
 	struct buf	 doctype;
 	int		 dt_bracket;	/* '[' depth in the DOCTYPE */
 	char		 dt_quote;
@@ -621,6 +623,16 @@ do_ref(struct prep *p, const char *s, size_t n, bool final, enum ctx ctx,
 	return r;
 }
 
+/* A '<' that starts no markup: text, or nothing before the root. */
+static void
+stray_lt(struct prep *p, struct buf *out)
+{
+	if (p->in_root)
+		buf_puts(out, "&#60;");
+	else
+		p->junk++;
+}
+
 /* Handles the '<' at s in text.  Returns the bytes used, 0: need more. */
 static size_t
 do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
@@ -632,7 +644,7 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 	if (n < 2) {
 		if (!final)
 			return 0;
-		buf_puts(out, "&#60;");
+		stray_lt(p, out);
 		return 1;
 	}
 	if (s[1] == '!') {
@@ -658,7 +670,7 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 			p->st = F_DOCTYPE;
 			return 9;
 		}
-		buf_puts(out, "&#60;");
+		stray_lt(p, out);
 		return 1;
 	}
 	if (s[1] == '?') {
@@ -674,7 +686,7 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 			return 0;
 		/* No target name: not a PI, and libxml2 would recover oddly. */
 		if (n < 3 || !is_name_start((unsigned char)s[2])) {
-			buf_puts(out, "&#60;");
+			stray_lt(p, out);
 			return 1;
 		}
 		buf_append(out, s, 2);
@@ -690,16 +702,17 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 			p->after_eq = false;
 			return 2;
 		}
-		buf_puts(out, "&#60;");
+		stray_lt(p, out);
 		return 1;
 	}
 	if (is_name_start((unsigned char)s[1])) {
 		buf_append(out, s, 1);
 		p->st = F_TAG;
 		p->after_eq = false;
+		p->in_root = true;
 		return 1;
 	}
-	buf_puts(out, "&#60;");
+	stray_lt(p, out);
 	return 1;
 }
 
@@ -849,14 +862,23 @@ filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 		case F_TEXT:
 			for (j = i; j < n && s[j] != '<' && s[j] != '&'; j++)
 				;
-			buf_append(out, s + i, j - i);
+			/*
+			 * Text before the root is an error libxml2 stops at:
+			 * it goes, as the bytes before the first '<' did.
+			 */
+			if (p->in_root)
+				buf_append(out, s + i, j - i);
+			else
+				p->junk += j - i;
 			i = j;
 			if (i == n)
 				break;
 			r = s[i] == '&' ? do_ref(p, s + i, n - i, final,
-			    CTX_TEXT, out) : do_lt(p, s + i, n - i, final, out);
+			    CTX_TEXT, p->in_root ? out : &p->sink) :
+			    do_lt(p, s + i, n - i, final, out);
 			if (r == 0)
 				return i;
+			buf_clear(&p->sink);
 			i += r;
 			break;
 		case F_TAG:
@@ -1068,6 +1090,7 @@ prep_free(struct prep *p)
 	buf_free(&p->head);
 	buf_free(&p->utf);
 	buf_free(&p->doctype);
+	buf_free(&p->sink);
 	free(p->http_charset);
 	free(p);
 }
