@@ -298,15 +298,15 @@ static const char *const st_sql[ST__MAX] = {
 	    "THEN 0 ELSE story_reason END, story_similarity = CASE WHEN "
 	    "id = ?1 THEN NULL ELSE story_similarity END WHERE story_id = ?2",
 	[ST_TOMB_SCAN] =
-	    "SELECT feed_id, key, listed FROM item_keys WHERE item_id IS NULL "
-	    "AND (feed_id, key) > (?, ?) ORDER BY feed_id, key LIMIT ?",
+	    "SELECT key, listed FROM item_keys WHERE item_id IS NULL "
+	    "AND feed_id = ? AND key > ? ORDER BY key LIMIT ?",
 	[ST_TOMB_DELETE] =
 	    "DELETE FROM item_keys WHERE feed_id = ? AND key = ? "
 	    "AND item_id IS NULL",
 	[ST_FEED_LAST_APPLY] = "SELECT last_apply FROM feeds WHERE id = ?",
 	[ST_FP_EXPIRED] =
-	    "SELECT id, fingerprint FROM items WHERE fingerprint IS NOT NULL "
-	    "AND first_seen < ? ORDER BY first_seen LIMIT ?",
+	    "SELECT id, fingerprint FROM items WHERE feed_id = ? AND "
+	    "fingerprint IS NOT NULL AND first_seen < ? LIMIT ?",
 	[ST_STATS] =
 	    "SELECT (SELECT count(*) FROM feeds WHERE removed = 0), "
 	    "(SELECT coalesce(sum(n_items), 0) FROM feeds), "
@@ -328,12 +328,13 @@ struct dyn_stmt {
 /* Where a sliced retention run stands between calls. */
 struct retention_pos {
 	bool		 active;
+	int64_t		 scope;		/* the run's feed, 0: every feed */
 	int		 phase;
-	int64_t		 t;		/* position: time, id or feed */
+	int64_t		 t;		/* walk position: time and id */
 	int64_t		 id;
-	int64_t		 feed;
-	bool		 feed_started;	/* count phase: past the offset */
-	char		*key;		/* tombstone phase: owned */
+	int64_t		 feed;		/* the feed being tidied */
+	bool		 started;	/* count walk: past the offset */
+	char		*key;		/* tombstone position: owned */
 };
 
 /* A change to the full-text index, written at COMMIT (see the top). */
@@ -816,7 +817,7 @@ static const char schema_v2_after[] =
  */
 static const char schema_v3_before[] =
 	"ALTER TABLE items ADD COLUMN fingerprint TEXT;"
-	"CREATE INDEX items_fingerprint ON items (first_seen)"
+	"CREATE INDEX items_fingerprint ON items (feed_id, first_seen)"
 	" WHERE fingerprint IS NOT NULL;"
 	"CREATE TABLE fp_bands ("
 	" band INTEGER NOT NULL,"
@@ -2896,8 +2897,12 @@ store_cursor_release(struct store *s, const char *name, const char *holder,
 
 /* ---- housekeeping ---- */
 
+/*
+ * A run: the age limit over the items in scope, then feed by feed its
+ * count limit, its tombstones and its expired fingerprints.
+ */
 enum { PHASE_AGE, PHASE_COUNT, PHASE_TOMBSTONES, PHASE_FINGERPRINTS,
-    PHASE_DONE };
+    PHASE_NEXT_FEED, PHASE_DONE };
 
 /* Deletes one item; its copies get a new head if it was the first. */
 static int
@@ -2944,27 +2949,21 @@ delete_item(struct store *s, int64_t id, char **ret_err)
 	return st_exec(s, st, ret_err, "moving a story");
 }
 
-static bool
-deletable(const struct store_retention *r, sqlite3_stmt *st, int read_col)
-{
-	return (r->include_unread || sqlite3_column_int(st, read_col)) &&
-	    (r->include_starred || !sqlite3_column_int(st, read_col + 1));
-}
-
 /*
- * One slice of a phase that walks items in order, deleting those the
- * limits allow.  Returns rows examined, or -1.  *ret_done at the end.
+ * One slice of a walk over items in order (sql binds: [feed,] a, then
+ * the position when started, then the limit), deleting those the limits
+ * allow.  *work grows by the rows deleted and a quarter of those read;
+ * *ret_done at the end of the walk.
  */
 static int
 retention_walk(struct store *s, const struct store_retention *r,
-    const char *sql, int64_t feed_id, int64_t a, int64_t limit,
-    size_t *work, size_t budget, bool *ret_done, char **ret_err)
+    const char *sql, int64_t feed_id, int64_t a, bool with_pos,
+    int64_t limit, size_t *work, bool *ret_done, char **ret_err)
 {
 	struct retention_pos *p = &s->ret;
 	sqlite3_stmt *st;
-	int64_t *del = NULL;
+	int64_t *del = NULL, n = 0;
 	size_t ndel = 0, cap = 0, i;
-	int64_t n = 0;
 	int rc, k = 1;
 
 	if ((st = dyn_get(s, sql, ret_err)) == NULL)
@@ -2972,17 +2971,18 @@ retention_walk(struct store *s, const struct store_retention *r,
 	if (feed_id != 0)
 		sqlite3_bind_int64(st, k++, feed_id);
 	sqlite3_bind_int64(st, k++, a);
-	if (p->feed_started || p->phase == PHASE_AGE) {
+	if (with_pos) {
 		sqlite3_bind_int64(st, k++, p->t);
 		sqlite3_bind_int64(st, k++, p->id);
 	}
-	sqlite3_bind_int64(st, k++, limit);
-	/* Collected first: deleting under a running SELECT is unsafe. */
+	sqlite3_bind_int64(st, k, limit);
+	/* Collected first: no deleting under a running SELECT. */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		p->id = sqlite3_column_int64(st, 0);
 		p->t = sqlite3_column_int64(st, 1);
-		if (deletable(r, st, 2))
+		if ((r->include_unread || sqlite3_column_int(st, 2)) &&
+		    (r->include_starred || !sqlite3_column_int(st, 3)))
 			push_id(&del, &ndel, &cap, p->id);
 	}
 	sqlite3_reset(st);
@@ -2990,7 +2990,7 @@ retention_walk(struct store *s, const struct store_retention *r,
 		free(del);
 		return db_fail(s, ret_err, "scanning items");
 	}
-	p->feed_started = true;
+	p->started = true;
 	for (i = 0; i < ndel; i++) {
 		if (delete_item(s, del[i], ret_err) == -1) {
 			free(del);
@@ -3000,8 +3000,107 @@ retention_walk(struct store *s, const struct store_retention *r,
 	free(del);
 	*work += ndel + (size_t)n / 4;
 	*ret_done = n < limit;
-	(void)budget;
-	return (int)n;
+	return 0;
+}
+
+/* A feed's tombstones that it no longer lists. */
+static int
+tidy_tombstones(struct store *s, int64_t examine, size_t *work,
+    bool *ret_done, char **ret_err)
+{
+	struct retention_pos *p = &s->ret;
+	sqlite3_stmt *st;
+	char **del = NULL;
+	size_t nd = 0, cap = 0, i;
+	int64_t n = 0, last_apply = 0;
+	int rc = 0;
+
+	if ((st = st_get(s, ST_FEED_LAST_APPLY, ret_err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, p->feed);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		last_apply = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if ((st = st_get(s, ST_TOMB_SCAN, ret_err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, p->feed);
+	bind_text(st, 2, p->key != NULL ? p->key : "");
+	sqlite3_bind_int64(st, 3, examine);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		str_set(&p->key, (const char *)sqlite3_column_text(st, 0));
+		/* Still listed at the last fetch (listed is refreshed daily). */
+		if (sqlite3_column_int64(st, 1) >= last_apply - TOMBSTONE_GRACE)
+			continue;
+		if (nd == cap) {
+			cap = cap ? cap * 2 : 16;
+			del = xreallocarray(del, cap, sizeof(*del));
+		}
+		del[nd++] = xstrdup(p->key);
+	}
+	sqlite3_reset(st);
+	rc = rc == SQLITE_DONE ? 0 : db_fail(s, ret_err, "scanning identities");
+	for (i = 0; i < nd; i++) {
+		if (rc == 0 && (st = st_get(s, ST_TOMB_DELETE, ret_err)) == NULL)
+			rc = -1;
+		if (rc == 0) {
+			sqlite3_bind_int64(st, 1, p->feed);
+			bind_text(st, 2, del[i]);
+			rc = st_exec(s, st, ret_err, "dropping a tombstone");
+		}
+		free(del[i]);
+	}
+	free(del);
+	*work += nd + (size_t)n / 4;
+	*ret_done = n < examine;
+	return rc;
+}
+
+/* A feed's fingerprints older than the near-duplicate window. */
+static int
+tidy_fingerprints(struct store *s, int64_t now, size_t budget, size_t *work,
+    bool *ret_done, char **ret_err)
+{
+	struct retention_pos *p = &s->ret;
+	sqlite3_stmt *st;
+	int64_t *ids = NULL;
+	char **fps = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	if ((st = st_get(s, ST_FP_EXPIRED, ret_err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, p->feed);
+	sqlite3_bind_int64(st, 2, now - DEDUP_WINDOW);
+	sqlite3_bind_int64(st, 3, (int64_t)budget);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			ids = xreallocarray(ids, cap, sizeof(*ids));
+			fps = xreallocarray(fps, cap, sizeof(*fps));
+		}
+		ids[n] = sqlite3_column_int64(st, 0);
+		fps[n++] = col_str(st, 1);
+	}
+	sqlite3_reset(st);
+	rc = rc == SQLITE_DONE ? 0 : db_fail(s, ret_err, "scanning fingerprints");
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = fp_delete_bands(s, ids[i], fps[i], ret_err);
+		if (rc == 0 && (st = st_get(s, ST_ITEM_FP_SET, ret_err)) == NULL)
+			rc = -1;
+		if (rc == 0) {
+			sqlite3_bind_null(st, 1);
+			sqlite3_bind_int64(st, 2, ids[i]);
+			rc = st_exec(s, st, ret_err, "dropping a fingerprint");
+		}
+		free(fps[i]);
+	}
+	free(ids);
+	free(fps);
+	*work += n;
+	*ret_done = n < budget;
+	return rc;
 }
 
 static int
@@ -3017,186 +3116,79 @@ next_feed(struct store *s, int64_t after, int64_t *ret, char **ret_err)
 
 static int
 retention_slice(struct store *s, const struct store_retention *r,
-    int64_t feed_id, int64_t now, size_t budget, char **ret_err)
+    int64_t now, size_t budget, char **ret_err)
 {
 	struct retention_pos *p = &s->ret;
-	sqlite3_stmt *st;
+	int64_t examine = (int64_t)budget * 4;
 	size_t work = 0;
-	int64_t examine = (int64_t)budget * 4, last_apply = 0, apply_feed = -1;
 	bool done;
-	int rc;
 
 	while (p->phase != PHASE_DONE && work < budget) {
+		done = true;
 		switch (p->phase) {
 		case PHASE_AGE:
-			if (r->max_age_days <= 0) {
-				done = true;
-			} else if (retention_walk(s, r, feed_id != 0 ?
+			if (r->max_age_days > 0 && retention_walk(s, r,
+			    p->scope != 0 ?
 			    "SELECT id, sort_time, read, starred FROM items "
 			    "WHERE feed_id = ? AND sort_time < ? AND "
 			    "(sort_time, id) > (?, ?) ORDER BY sort_time, id "
 			    "LIMIT ?" :
 			    "SELECT id, sort_time, read, starred FROM items "
 			    "WHERE sort_time < ? AND (sort_time, id) > (?, ?) "
-			    "ORDER BY sort_time, id LIMIT ?", feed_id,
-			    now - r->max_age_days * 86400, examine, &work,
-			    budget, &done, ret_err) == -1)
+			    "ORDER BY sort_time, id LIMIT ?", p->scope,
+			    now - r->max_age_days * 86400, true, examine,
+			    &work, &done, ret_err) == -1)
 				return -1;
 			if (done) {
-				p->phase = PHASE_COUNT;
-				p->feed_started = false;
-				p->feed = 0;
-				if (feed_id != 0)
-					p->feed = feed_id;
-				else if (next_feed(s, 0, &p->feed,
-				    ret_err) == -1)
+				p->feed = p->scope;
+				if (p->scope == 0 &&
+				    next_feed(s, 0, &p->feed, ret_err) == -1)
 					return -1;
+				p->phase = p->feed != 0 ? PHASE_COUNT :
+				    PHASE_DONE;
+				p->started = false;
 			}
 			break;
 		case PHASE_COUNT:
-			if (r->max_items_per_feed <= 0 || p->feed == 0) {
-				p->phase = PHASE_TOMBSTONES;
-				p->t = INT64_MIN;
-				free(p->key);
-				p->key = NULL;
-				break;
-			}
-			if (retention_walk(s, r, p->feed_started ?
+			if (r->max_items_per_feed > 0 && retention_walk(s, r,
+			    p->started ?
 			    "SELECT id, sort_time, read, starred FROM items "
 			    "WHERE feed_id = ? AND ? >= 0 AND "
 			    "(sort_time, id) < (?, ?) "
 			    "ORDER BY sort_time DESC, id DESC LIMIT ?" :
 			    "SELECT id, sort_time, read, starred FROM items "
 			    "WHERE feed_id = ?1 ORDER BY sort_time DESC, "
-			    "id DESC LIMIT ?3 OFFSET ?2", p->feed, r->max_items_per_feed,
-			    examine, &work, budget, &done, ret_err) == -1)
+			    "id DESC LIMIT ?3 OFFSET ?2", p->feed,
+			    r->max_items_per_feed, p->started, examine, &work,
+			    &done, ret_err) == -1)
 				return -1;
-			if (!done)
-				break;
-			p->feed_started = false;
-			if (feed_id != 0)
+			if (done) {
+				p->phase = PHASE_TOMBSTONES;
+				free(p->key);
+				p->key = NULL;
+			}
+			break;
+		case PHASE_TOMBSTONES:
+					if (tidy_tombstones(s, examine, &work, &done,
+			    ret_err) == -1)
+				return -1;
+			if (done)
+				p->phase = PHASE_FINGERPRINTS;
+			break;
+		case PHASE_FINGERPRINTS:
+			if (tidy_fingerprints(s, now, budget, &work, &done,
+			    ret_err) == -1)
+				return -1;
+			if (done)
+				p->phase = PHASE_NEXT_FEED;
+			break;
+		case PHASE_NEXT_FEED:
+			if (p->scope != 0)
 				p->feed = 0;
 			else if (next_feed(s, p->feed, &p->feed, ret_err) == -1)
 				return -1;
-			break;
-		case PHASE_TOMBSTONES:
-			/* Housekeeping of the whole store: global runs only. */
-			if (feed_id != 0) {
-				p->phase = PHASE_DONE;
-				break;
-			}
-			if ((st = st_get(s, ST_TOMB_SCAN, ret_err)) == NULL)
-				return -1;
-			sqlite3_bind_int64(st, 1, p->t);
-			bind_text(st, 2, p->key != NULL ? p->key : "");
-			sqlite3_bind_int64(st, 3, examine);
-			{
-				struct { int64_t feed; char *key; } *del = NULL;
-				size_t nd = 0, cap = 0, i;
-				int64_t n = 0, listed;
-
-				while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-					n++;
-					p->t = sqlite3_column_int64(st, 0);
-					str_set(&p->key, (const char *)
-					    sqlite3_column_text(st, 1));
-					listed = sqlite3_column_int64(st, 2);
-					if (p->t != apply_feed) {
-						apply_feed = p->t;
-						sqlite3_stmt *la = st_get(s,
-						    ST_FEED_LAST_APPLY, ret_err);
-						if (la == NULL)
-							break;
-						sqlite3_bind_int64(la, 1, p->t);
-						last_apply = sqlite3_step(la) ==
-						    SQLITE_ROW ?
-						    sqlite3_column_int64(la, 0) :
-						    0;
-						sqlite3_reset(la);
-					}
-					if (listed >= last_apply - TOMBSTONE_GRACE)
-						continue;
-					if (nd == cap) {
-						cap = cap ? cap * 2 : 16;
-						del = xreallocarray(del, cap,
-						    sizeof(*del));
-					}
-					del[nd].feed = p->t;
-					del[nd++].key = xstrdup(p->key);
-				}
-				sqlite3_reset(st);
-				rc = rc == SQLITE_DONE || rc == SQLITE_ROW ?
-				    0 : -1;
-				if (rc == -1)
-					db_fail(s, ret_err, "scanning identities");
-				for (i = 0; i < nd; i++) {
-					if (rc == 0 && (st = st_get(s,
-					    ST_TOMB_DELETE, ret_err)) == NULL)
-						rc = -1;
-					if (rc == 0) {
-						sqlite3_bind_int64(st, 1,
-						    del[i].feed);
-						bind_text(st, 2, del[i].key);
-						rc = st_exec(s, st, ret_err,
-						    "dropping a tombstone");
-					}
-					free(del[i].key);
-				}
-				free(del);
-				if (rc == -1)
-					return -1;
-				work += nd + (size_t)n / 4;
-				if (n < examine)
-					p->phase = PHASE_FINGERPRINTS;
-			}
-			break;
-		case PHASE_FINGERPRINTS:
-			if ((st = st_get(s, ST_FP_EXPIRED, ret_err)) == NULL)
-				return -1;
-			{
-				int64_t *ids = NULL;
-				char **fps = NULL;
-				size_t n = 0, cap = 0, i;
-
-				sqlite3_bind_int64(st, 1, now - DEDUP_WINDOW);
-				sqlite3_bind_int64(st, 2, (int64_t)budget);
-				while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-					if (n == cap) {
-						cap = cap ? cap * 2 : 16;
-						ids = xreallocarray(ids, cap,
-						    sizeof(*ids));
-						fps = xreallocarray(fps, cap,
-						    sizeof(*fps));
-					}
-					ids[n] = sqlite3_column_int64(st, 0);
-					fps[n++] = col_str(st, 1);
-				}
-				sqlite3_reset(st);
-				rc = rc == SQLITE_DONE ? 0 :
-				    db_fail(s, ret_err, "scanning fingerprints");
-				for (i = 0; i < n; i++) {
-					if (rc == 0)
-						rc = fp_delete_bands(s, ids[i],
-						    fps[i], ret_err);
-					if (rc == 0 && (st = st_get(s,
-					    ST_ITEM_FP_SET, ret_err)) == NULL)
-						rc = -1;
-					if (rc == 0) {
-						sqlite3_bind_null(st, 1);
-						sqlite3_bind_int64(st, 2, ids[i]);
-						rc = st_exec(s, st, ret_err,
-						    "dropping a fingerprint");
-					}
-					free(fps[i]);
-				}
-				free(ids);
-				free(fps);
-				if (rc == -1)
-					return -1;
-				work += n;
-				if (n < budget)
-					p->phase = PHASE_DONE;
-			}
+			p->phase = p->feed != 0 ? PHASE_COUNT : PHASE_DONE;
+			p->started = false;
 			break;
 		}
 	}
@@ -3220,16 +3212,18 @@ store_retention_run(struct store *s, const struct store_retention *r,
 		if (feed_id == 0)
 			return fail(ret_err, "no feed named %s", r->feed);
 	}
-	if (!p->active) {
+	/* A new run, or the caller moved on to another scope. */
+	if (!p->active || p->scope != feed_id) {
 		free(p->key);
 		memset(p, 0, sizeof(*p));
 		p->active = true;
+		p->scope = feed_id;
 		p->phase = PHASE_AGE;
 		p->t = INT64_MIN;
 	}
 	if (tx_begin(s, false, ret_err) == -1)
 		return -1;
-	if (retention_slice(s, r, feed_id, now, budget_rows, ret_err) == -1) {
+	if (retention_slice(s, r, now, budget_rows, ret_err) == -1) {
 		tx_rollback(s);
 		p->active = false;
 		return -1;

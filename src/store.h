@@ -270,8 +270,10 @@ struct store_retention {
  * (call again with the same limits until it is false).  Never forgets the
  * identity of an item its feed still lists: a deleted item leaves a
  * tombstone that keeps it from coming back as new, dropped once the feed
- * stopped listing it.  Also expires the text fingerprints of items older
- * than the near-duplicate window.
+ * stopped listing it.  Each run also drops those tombstones and the text
+ * fingerprints older than the near-duplicate window (30 days), for the
+ * feeds in scope: call it for every feed now and then (daily), with or
+ * without limits, or once with feed = NULL.
  */
 int	store_retention_run(struct store *, const struct store_retention *,
 	    int64_t now, size_t budget_rows, bool *ret_more, char **ret_err);

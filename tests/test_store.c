@@ -1468,6 +1468,99 @@ test_fingerprint_window(void **state)
 	    DEDUP_BANDS);
 }
 
+static void
+test_housekeeping_per_feed(void **state)
+{
+	struct ctx *c = *state;
+	int64_t now = NOW, fa = ensure(c->s, "wire"), fb = ensure(c->s, "x");
+	struct store_retention ret = { .feed = "wire" };
+	struct store_apply_result r;
+	struct store_stats st;
+	struct feed *d;
+	char *err = NULL;
+
+	/* Old text in "wire", recent text in "x". */
+	d = feed_new(NULL);
+	feed_add(d, "w", "Reservoirs", "https://w.example/1", wire_a);
+	feed_add(d, "gone", "Tram", "https://w.example/2", other_story);
+	r = apply(c->s, fa, d, now - 40 * DAY, STORE_ON_UPDATE_KEEP);
+	/* Stored oldest (last listed) first: new_ids[1] is "w". */
+	mark(c->s, r.new_ids[1], STORE_MARK_READ, 1);
+	store_apply_result_clear(&r);
+	feed_done(d);
+	d = feed_new(NULL);
+	feed_add(d, "o", "Tram", "https://x.example/1", other_story);
+	r = apply(c->s, fb, d, now, STORE_ON_UPDATE_KEEP);
+	store_apply_result_clear(&r);
+	feed_done(d);
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
+	    3 * DEDUP_BANDS);
+
+	/* A run for one feed, without limits: its old fingerprints go. */
+	run_retention(c->s, &ret, now, 5);
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
+	    DEDUP_BANDS);
+
+	/* Its tombstones go once it no longer lists them. */
+	ret.max_age_days = 30;
+	run_retention(c->s, &ret, now, 5);
+	assert_int_equal(store_stats(c->s, &st, &err), 0);
+	assert_int_equal(st.n_tombstones, 1);	/* "w" read; "gone" unread */
+	assert_int_equal(st.n_items, 2);
+	d = feed_new(NULL);
+	feed_add(d, "gone", "Tram", "https://w.example/2", other_story);
+	r = apply(c->s, fa, d, now + 5 * DAY, STORE_ON_UPDATE_KEEP);
+	store_apply_result_clear(&r);
+	feed_done(d);
+	memset(&ret, 0, sizeof(ret));
+	ret.feed = "wire";
+	run_retention(c->s, &ret, now + 5 * DAY, 5);
+	assert_int_equal(store_stats(c->s, &st, &err), 0);
+	assert_int_equal(st.n_tombstones, 0);
+	/* "gone" was never deleted: still there, still unread. */
+	assert_int_equal(st.n_items, 2);
+	assert_int_equal(st.n_unread, 2);
+}
+
+static void
+test_maintain_vacuums(void **state)
+{
+	struct ctx *c = *state;
+	int64_t now = NOW, fid = ensure(c->s, "big");
+	struct store_retention ret = { .max_age_days = 1,
+	    .include_unread = true };
+	struct store_apply_result r;
+	struct feed *d;
+	struct buf body = { 0 };
+	char key[32], *err = NULL;
+	int64_t before, after;
+	size_t i;
+
+	for (i = 0; i < 300; i++)
+		buf_puts(&body, "<p>Plenty of words to take up pages.</p>");
+	d = feed_new(NULL);
+	for (i = 0; i < 1500; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		feed_add(d, key, key, NULL, body.data);
+	}
+	r = apply(c->s, fid, d, now - 10 * DAY, STORE_ON_UPDATE_KEEP);
+	store_apply_result_clear(&r);
+	feed_done(d);
+	buf_free(&body);
+	before = sql_int(c->path, "PRAGMA page_count");
+	assert_true(before > 4096);
+	run_retention(c->s, &ret, now, 500);
+	assert_int_equal(store_maintain(c->s, &err), 0);
+	before = sql_int(c->path, "PRAGMA page_count");
+	/* Deleted, then a maintenance pass gives the space back. */
+	assert_true(sql_int(c->path, "PRAGMA freelist_count") == 0);
+	assert_true(before < 1024);
+	/* A second pass has nothing to vacuum. */
+	assert_int_equal(store_maintain(c->s, &err), 0);
+	after = sql_int(c->path, "PRAGMA page_count");
+	assert_true(after < 1024);
+}
+
 /* ---- faults ---- */
 
 static struct feed *
@@ -1639,6 +1732,8 @@ main(void)
 		T(test_retention),
 		T(test_retention_moves_story_head),
 		T(test_fingerprint_window),
+		T(test_housekeeping_per_feed),
+		T(test_maintain_vacuums),
 		T(test_disk_full),
 		T(test_busy),
 		T(test_stats),
