@@ -36,17 +36,29 @@
 #include "sanitize.h"
 #include "util.h"
 
-/* Deeper nesting is flattened: keeps every pass linear. */
-#define MAX_DEPTH		400
+/*
+ * Deeper nesting is flattened.  Walking up from a node (statistics kept
+ * current as nodes go, ancestor tests) costs at most this much.
+ */
+#define MAX_DEPTH		128
 /* Article text shorter than this makes grab retry with looser rules. */
 #define CHAR_THRESHOLD		500
 #define N_TOP_CANDIDATES	5
+/* Pages with more elements get fewer retries. */
+#define BIG_PAGE_ELEMENTS	50000
 /* A byline longer than this is a paragraph, not a byline. */
 #define MAX_BYLINE		100
 /* A JSON-LD articleBody shorter than this is a teaser, not a body. */
 #define LD_BODY_MIN		200
 /* JSON-LD scripts larger than this are not read. */
 #define MAX_JSONLD		(1024 * 1024)
+
+/* Ancestors that change how a node is cleaned (struct ninfo.within). */
+enum {
+	WITHIN_CODE = 1 << 0,
+	WITHIN_FIGURE = 1 << 1,
+	WITHIN_DATATABLE = 1 << 2,
+};
 
 /* Grab passes, strictest first. */
 enum {
@@ -60,6 +72,7 @@ struct ninfo {
 	double	 score;
 	bool	 candidate;	/* has a score */
 	bool	 datatable;
+	unsigned within;	/* WITHIN_*: what the node's ancestors are */
 	/* Statistics of the subtree, kept current as nodes are removed. */
 	int	 text;		/* characters, white space runs counted once */
 	double	 link;		/* characters inside links (#links count 0.3) */
@@ -67,6 +80,10 @@ struct ninfo {
 	int	 n_p, n_img, n_li, n_input, n_embed;
 	int	 heading;	/* characters inside h1-h6 */
 	int	 list;		/* characters inside ul/ol */
+	int	 visible;	/* characters other than white space */
+	int	 n_brhr;	/* <br> and <hr> below */
+	int	 n_blocks;	/* block elements below */
+	int	 n_kept;	/* embedded posts and formulas below */
 };
 
 /* Infos come from chunks, never moved once handed out. */
@@ -80,6 +97,7 @@ struct info_chunk {
 struct ctx {
 	const char	*url;
 	unsigned	 flags;
+	size_t		 elements;	/* in the page, counted by the stats */
 	const char	*title;		/* for spotting a repeated headline */
 	char		*byline;	/* found in the page during grab */
 	struct info_chunk *chunks;	/* owned */
@@ -286,6 +304,20 @@ text_chars(const char *s, bool *ret_space_end, bool space_before)
 	return n;
 }
 
+/* Number of characters in s that are not white space. */
+static int
+visible_chars(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int n = 0;
+
+	for (; *p != '\0'; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' &&
+		    *p != '\f' && (*p & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
 /* Commas of Latin, Arabic, CJK and other scripts. */
 static int
 count_commas(const char *s)
@@ -441,6 +473,9 @@ rename_node(xmlNode *n, const char *tag)
 
 /* ---- statistics ---- */
 
+static bool	is_inner_block(const xmlNode *);
+static bool	is_kept_content(const xmlNode *);
+
 static struct ninfo *
 info_new(struct ctx *cx)
 {
@@ -484,6 +519,7 @@ stats_enter_cb(xmlNode *n, void *arg)
 			return false;
 		ni->text += text_chars((const char *)n->content, &end,
 		    sw->space);
+		ni->visible += visible_chars((const char *)n->content);
 		ni->commas += count_commas((const char *)n->content);
 		sw->space = end;
 		return false;
@@ -491,13 +527,16 @@ stats_enter_cb(xmlNode *n, void *arg)
 	if (!is_elem(n))
 		return n->type == XML_HTML_DOCUMENT_NODE ||
 		    n->type == XML_DOCUMENT_NODE;
-	if (n->_private == NULL)
+	if (n->_private == NULL) {
 		n->_private = info_new(sw->cx);
+		sw->cx->elements++;
+	}
 	ni = info(n);
 	ni->text = ni->commas = 0;
 	ni->link = 0;
 	ni->n_p = ni->n_img = ni->n_li = ni->n_input = ni->n_embed = 0;
 	ni->heading = ni->list = 0;
+	ni->visible = ni->n_brhr = ni->n_blocks = ni->n_kept = 0;
 	if (html_is_block((const char *)n->name) || tag_is(n, "br"))
 		sw->space = true;
 	return true;
@@ -549,6 +588,11 @@ stats_leave_cb(xmlNode *n, void *arg)
 	pi->n_embed += ni->n_embed;
 	pi->heading += ni->heading;
 	pi->list += ni->list;
+	pi->visible += ni->visible;
+	pi->n_brhr += ni->n_brhr + (strcmp(tag, "br") == 0 ||
+	    strcmp(tag, "hr") == 0);
+	pi->n_blocks += ni->n_blocks + is_inner_block(n);
+	pi->n_kept += ni->n_kept + is_kept_content(n);
 }
 
 /* Computes the statistics of every element below root (included). */
@@ -580,6 +624,11 @@ remove_counted(xmlNode *n)
 			pi->n_embed -= ni->n_embed;
 			pi->heading -= ni->heading;
 			pi->list -= ni->list;
+			pi->visible -= ni->visible;
+			pi->n_brhr -= ni->n_brhr + (tag_is(n, "br") ||
+			    tag_is(n, "hr"));
+			pi->n_blocks -= ni->n_blocks + is_inner_block(n);
+			pi->n_kept -= ni->n_kept + is_kept_content(n);
 		}
 	remove_node(n);
 }
@@ -1412,6 +1461,8 @@ check_byline(struct ctx *cx, xmlNode *n, const char *ms)
 	    (itemprop != NULL && strstr(itemprop, "author") != NULL) ||
 	    contains_any(ms, byline_words)))
 		return false;
+	if (info(n) != NULL && info(n)->visible >= MAX_BYLINE)
+		return false;
 	text = inner_text(n);
 	len = strlen(text);
 	if (len > 0 && len < MAX_BYLINE) {
@@ -1498,7 +1549,26 @@ is_kept_content(const xmlNode *n)
 static bool
 has_kept_content(xmlNode *n)
 {
-	return is_kept_content(n) || subtree_any(n, is_kept_content);
+	if (is_kept_content(n))
+		return true;
+	if (info(n) != NULL)
+		return info(n)->n_kept > 0;
+	return subtree_any(n, is_kept_content);
+}
+
+/* As subtree_any(), giving up (false) after looking at limit nodes. */
+static bool
+subtree_any_within(xmlNode *root, bool (*pred)(const xmlNode *),
+    size_t limit)
+{
+	xmlNode *n = first_elem(root);
+
+	while (n != NULL && limit-- > 0) {
+		if (pred(n))
+			return true;
+		n = next_node(n, root, false);
+	}
+	return false;
 }
 
 static bool
@@ -1513,41 +1583,16 @@ is_div_to_p_block(const xmlNode *n)
 }
 
 static bool
-is_br_or_hr(const xmlNode *n)
-{
-	return tag_is(n, "br") || tag_is(n, "hr");
-}
-
-static bool
 without_content(struct ctx *cx, xmlNode *n)
 {
 	const struct ninfo *ni = info(n);
-	size_t kids, brhr = 0;
-	xmlNode *c;
+	size_t kids;
 
-	if (ni == NULL || ni->text > 0) {
-		/* Stats count white space: look closer. */
-		char *t;
-		bool empty;
-
-		if (ni != NULL && ni->text > 8)
-			return false;
-		t = inner_text(n);
-		empty = t[0] == '\0';
-		free(t);
-		if (!empty)
-			return false;
-	}
+	if (ni == NULL || ni->visible > 0)
+		return false;
+	/* No text, and nothing but line breaks and rules in it. */
 	kids = count_elem_children(n);
-	if (kids == 0)
-		return true;
-	c = first_elem(n);
-	while (c != NULL) {
-		if (is_br_or_hr(c))
-			brhr++;
-		c = next_node(c, n, false);
-	}
-	return kids == brhr;
+	return kids == 0 || kids == (size_t)ni->n_brhr;
 }
 
 struct nodelist {
@@ -1620,6 +1665,11 @@ has_single_p(const xmlNode *n)
  * The first pass: removes what cannot be content and lists the blocks to
  * score.
  */
+/*
+ * The first pass: removes what cannot be content and lists the blocks to
+ * score.  Top down, so a node's statistics are still right when it is
+ * looked at: removals only change those of nodes already passed.
+ */
 static void
 grab_walk(struct ctx *cx, xmlNode *root, struct nodelist *score)
 {
@@ -1640,14 +1690,14 @@ grab_walk(struct ctx *cx, xmlNode *root, struct nodelist *score)
 		    strcmp(role, "dialog") == 0) ||
 		    check_byline(cx, n, ms)) {
 			next = next_node(n, root, true);
-			remove_counted(n);
+			remove_node(n);
 			n = next;
 			continue;
 		}
 		if (title_header && header_duplicates_title(cx, n)) {
 			title_header = false;
 			next = next_node(n, root, true);
-			remove_counted(n);
+			remove_node(n);
 			n = next;
 			continue;
 		}
@@ -1661,7 +1711,7 @@ grab_walk(struct ctx *cx, xmlNode *root, struct nodelist *score)
 		    !has_kept_content(n)) ||
 		    (role != NULL && name_in(role, unlikely_roles)))) {
 			next = next_node(n, root, true);
-			remove_counted(n);
+			remove_node(n);
 			n = next;
 			continue;
 		}
@@ -1669,7 +1719,7 @@ grab_walk(struct ctx *cx, xmlNode *root, struct nodelist *score)
 		    tag_is(n, "header") || is_heading(n)) &&
 		    without_content(cx, n)) {
 			next = next_node(n, root, true);
-			remove_counted(n);
+			remove_node(n);
 			n = next;
 			continue;
 		}
@@ -1928,7 +1978,7 @@ is_data_table(xmlNode *t)
 {
 	const char *v;
 	xmlNode *c, *r;
-	size_t rows = 0, cols = 0, k;
+	size_t rows = 0, cols = 0, k, seen;
 
 	if ((v = html_attr(t, "role")) != NULL && strcmp(v, "presentation") == 0)
 		return false;
@@ -1939,12 +1989,13 @@ is_data_table(xmlNode *t)
 	for (c = first_elem(t); c != NULL; c = next_elem(c))
 		if (tag_is(c, "caption") && c->children != NULL)
 			return true;
-	if (subtree_any(t, is_table_part))
+	/* Bounded: a table is judged by its first few thousand nodes. */
+	if (subtree_any_within(t, is_table_part, 4096))
 		return true;
-	if (subtree_any(t, is_table))
+	if (subtree_any_within(t, is_table, 4096))
 		return false;
 	r = first_elem(t);
-	while (r != NULL) {
+	for (seen = 0; r != NULL && seen < 4096; seen++) {
 		if (tag_is(r, "tr")) {
 			rows++;
 			k = 0;
@@ -1974,13 +2025,35 @@ mark_data_tables(xmlNode *art, struct nodelist *l)
 			info(l->v[i])->datatable = is_data_table(l->v[i]);
 }
 
-static bool
-in_data_table(const xmlNode *n)
+/*
+ * Notes on every element below art which of its ancestors are code,
+ * figures or data tables: one pass instead of a walk up per question.
+ */
+static void
+mark_within(xmlNode *art)
 {
-	for (n = n->parent; is_elem(n); n = n->parent)
-		if (tag_is(n, "table") && info(n) != NULL && info(n)->datatable)
-			return true;
-	return false;
+	xmlNode *n = first_elem(art);
+	struct ninfo *ni, *pi;
+	unsigned w;
+
+	while (n != NULL) {
+		if ((ni = info(n)) != NULL) {
+			w = 0;
+			if ((pi = info(n->parent)) != NULL) {
+				w = pi->within;
+				if (tag_is(n->parent, "code") ||
+				    tag_is(n->parent, "pre"))
+					w |= WITHIN_CODE;
+				else if (tag_is(n->parent, "figure"))
+					w |= WITHIN_FIGURE;
+				else if (tag_is(n->parent, "table") &&
+				    pi->datatable)
+					w |= WITHIN_DATATABLE;
+			}
+			ni->within = w;
+		}
+		n = next_node(n, art, false);
+	}
 }
 
 /* Readability's verdict on a box with few commas. */
@@ -2000,7 +2073,7 @@ should_remove(struct ctx *cx, xmlNode *n, const char *tag)
 		is_list = (double)ni->list / ni->text > 0.9;
 	if (strcmp(tag, "table") == 0 && ni->datatable)
 		return false;
-	if (in_data_table(n) || has_ancestor(n, "code", 0) ||
+	if ((ni->within & (WITHIN_DATATABLE | WITHIN_CODE)) ||
 	    has_kept_content(n))
 		return false;
 	weight = class_weight(cx, n);
@@ -2014,7 +2087,7 @@ should_remove(struct ctx *cx, xmlNode *n, const char *tag)
 	input = ni->n_input;
 	heading = ni->text > 0 ? (double)ni->heading / ni->text : 0;
 	ld = link_density(n);
-	in_figure = has_ancestor(n, "figure", 0);
+	in_figure = (ni->within & WITHIN_FIGURE) != 0;
 	remove = (img > 1 && (double)p / img < 0.5 && !in_figure) ||
 	    (!is_list && li > p) ||
 	    (input > p / 3) ||
@@ -2091,6 +2164,7 @@ prep_article(struct ctx *cx, xmlNode *art)
 
 	compute_stats(cx, art);
 	mark_data_tables(art, &l);
+	mark_within(art);
 	clean_conditionally(cx, art, "form", &l);
 	clean_conditionally(cx, art, "fieldset", &l);
 	clean_tag(art, "footer", &l);
@@ -2616,7 +2690,8 @@ collect_leaf_blocks(xmlNode *art, struct nodelist *l)
 
 	l->n = 0;
 	while (n != NULL) {
-		if (is_text_block(n) && !subtree_any(n, is_inner_block)) {
+		if (is_text_block(n) && info(n) != NULL &&
+		    info(n)->n_blocks == 0) {
 			nodelist_push(l, n);
 			n = next_node(n, art, true);
 			continue;
@@ -2971,6 +3046,10 @@ extract_article(const char *data, size_t len, const struct extract_opts *opts,
 	buf_puts(&u, "");
 
 	for (i = 0; i < ARRAY_SIZE(passes); i++) {
+		/* A huge page gets the strictest and the loosest pass only. */
+		if (i > 0 && i + 1 < ARRAY_SIZE(passes) &&
+		    cx.elements > BIG_PAGE_ELEMENTS)
+			continue;
 		if ((doc = parse_prepared(u.data, u.len, i == 0 ? &m :
 		    NULL)) == NULL)
 			break;

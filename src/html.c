@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parserInternals.h>
+
 #include "html.h"
 #include "util.h"
 
@@ -138,17 +140,38 @@ clean_utf8(struct buf *out, const char *s, size_t len)
 	}
 }
 
+/* Stops the parser after HTML_MAX_ELEMENTS elements. */
+struct parse_limit {
+	startElementSAXFunc	 start;		/* libxml2's own handler */
+	size_t			 elements;
+};
+
+static void
+limited_start_cb(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	htmlParserCtxtPtr ctxt = ctx;
+	struct parse_limit *pl = ctxt->_private;
+
+	if (++pl->elements > HTML_MAX_ELEMENTS) {
+		xmlStopParser(ctxt);
+		return;
+	}
+	pl->start(ctx, name, atts);
+}
+
 /*
  * Parses clean UTF-8.  XML_PARSE_HUGE: without it libxml2 drops everything
- * below depth 256, which unclosed tags reach on real pages; input size is
- * capped by the callers, and nothing here recurses over the tree.  (A
- * static input buffer would spare libxml2's copy, but the 2.9 HTML parser
- * re-reads input from one after shrinking it.)
+ * below depth 256, which unclosed tags reach on real pages; the callers
+ * cap the input, this caps the elements, and nothing here recurses over
+ * the tree.  (A static input buffer would spare libxml2's copy, but the
+ * 2.9 HTML parser re-reads input from one after shrinking it.)
  */
 htmlDocPtr
 html_parse_decoded(const char *s, size_t len)
 {
 	htmlParserCtxtPtr ctxt;
+	xmlCharEncodingHandlerPtr utf8;
+	struct parse_limit pl = { NULL, 0 };
 	htmlDocPtr doc;
 	int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
 	    HTML_PARSE_NOWARNING | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT |
@@ -161,9 +184,19 @@ html_parse_decoded(const char *s, size_t len)
 	}
 	if (len > INT32_MAX)
 		len = INT32_MAX;
-	if ((ctxt = htmlNewParserCtxt()) == NULL)
+	if ((ctxt = htmlCreateMemoryParserCtxt(s, (int)len)) == NULL)
 		return NULL;
-	doc = htmlCtxtReadMemory(ctxt, s, (int)len, NULL, "UTF-8", opts);
+	htmlCtxtUseOptions(ctxt, opts);
+	if ((utf8 = xmlFindCharEncodingHandler("UTF-8")) != NULL)
+		xmlSwitchToEncoding(ctxt, utf8);
+	if (ctxt->sax != NULL && ctxt->sax->startElement != NULL) {
+		pl.start = ctxt->sax->startElement;
+		ctxt->sax->startElement = limited_start_cb;
+		ctxt->_private = &pl;
+	}
+	htmlParseDocument(ctxt);
+	doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
 	htmlFreeParserCtxt(ctxt);
 	return doc;
 }

@@ -35,10 +35,17 @@ char	*html_to_text(const char *html, size_t len);
 void	 html_node_text(struct buf *out, const xmlNode *node);
 
 /*
+ * Parsing stops after this many elements: twenty times what the largest
+ * real pages have, and what keeps a hostile page's tree (and the memory
+ * and time spent on it) bounded.
+ */
+#define HTML_MAX_ELEMENTS	200000
+
+/*
  * Parses UTF-8 HTML (a fragment or a whole document) into a tree, invalid
  * UTF-8 replaced rather than trusted to libxml2.  Any <meta charset> in it
- * is ignored.  NULL only if libxml2 could not allocate; free with
- * xmlFreeDoc().
+ * is ignored; elements after the first HTML_MAX_ELEMENTS are not read.
+ * NULL only if libxml2 could not allocate; free with xmlFreeDoc().
  */
 htmlDocPtr html_parse_utf8(const char *html, size_t len);
 
