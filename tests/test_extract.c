@@ -382,6 +382,28 @@ test_deep_nesting(void **state)
 }
 
 static void
+test_many_elements(void **state)
+{
+	struct buf b = { 0 };
+	struct article *a;
+	double t0;
+	int i;
+
+	/* An article, then a flood of empty elements, nested and not. */
+	buf_puts(&b, "<html><body>" ARTICLE);
+	for (i = 0; i < 300000; i++)
+		buf_puts(&b, "<div></div>");
+	for (i = 0; i < 100000; i++)
+		buf_puts(&b, "<div><span>");
+	t0 = now();
+	a = extract(b.data, NULL, NULL);
+	assert_true(now() - t0 < 120);
+	assert_has(a->text, "Fourth.");
+	article_free(a);
+	buf_free(&b);
+}
+
+static void
 test_navigation_only(void **state)
 {
 	struct buf b = { 0 };
@@ -420,6 +442,7 @@ main(void)
 		cmocka_unit_test(test_broken_encoding),
 		cmocka_unit_test(test_huge_page),
 		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_many_elements),
 		cmocka_unit_test(test_navigation_only),
 	};
 
