@@ -3,7 +3,7 @@
  * FILE|-|URL` -- the article in a page, as one JSON object
  * {"title","byline","published","lang","text","html"} (and "reason" when
  * no text was found).  Works without the daemon: a file, standard input,
- * or an http(s) URL fetched here with libcurl's easy interface.
+ * or an http(s) URL fetched with httpget() (bounded, http(s) only).
  */
 #include "config.h"
 
@@ -18,25 +18,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "ctl.h"
 #include "extract.h"
+#include "httpget.h"
 #include "url.h"
 #include "util.h"
 
 /* Limits of a fetch from the command line. */
 #define FETCH_MAX_BYTES		(16 * 1024 * 1024)
-#define FETCH_MAX_REDIRS	5L
-#define FETCH_CONNECT_TIMEOUT	10L
 #define FETCH_TIMEOUT		30L
 
 struct page {
 	struct buf	 body;
 	char		*content_type;	/* from the server, or NULL */
 	char		*url;		/* after redirects, or NULL */
-	bool		 truncated;
 };
 
 static void
@@ -105,68 +102,18 @@ read_stream(FILE *f, size_t max, struct buf *b)
 	return ferror(f) ? -1 : 0;
 }
 
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct page *p = arg;
-	size_t n = size * nmemb, room = FETCH_MAX_BYTES - p->body.len;
-
-	if (n > room) {
-		buf_append(&p->body, data, room);
-		p->truncated = true;
-		return 0;	/* stops the transfer; what we have is kept */
-	}
-	buf_append(&p->body, data, n);
-	return n;
-}
-
 static int
 fetch(const char *url, struct page *p, char **ret_err)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURL *h;
-	CURLcode rc;
-	long status = 0;
-	char *ct = NULL, *eff = NULL;
+	struct httpget_opts o = { FETCH_MAX_BYTES, FETCH_TIMEOUT, NULL,
+	    "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5" };
+	struct httpget_result r = { 0 };
 
-	if ((h = curl_easy_init()) == NULL) {
-		*ret_err = xstrdup("cannot start libcurl");
+	if (httpget(url, &o, &r, ret_err) == -1)
 		return -1;
-	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, FETCH_MAX_REDIRS);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, FETCH_CONNECT_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, FETCH_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)FETCH_MAX_BYTES * 4);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "feedctl/" PACKAGE_VERSION);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, p);
-	rc = curl_easy_perform(h);
-	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && p->truncated)) {
-		*ret_err = xasprintf("%s: %s", url, errbuf[0] != '\0' ?
-		    errbuf : curl_easy_strerror(rc));
-		curl_easy_cleanup(h);
-		return -1;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-	curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
-	if (status >= 400) {
-		*ret_err = xasprintf("%s: HTTP %ld", url, status);
-		curl_easy_cleanup(h);
-		return -1;
-	}
-	if (ct != NULL)
-		p->content_type = xstrdup(ct);
-	p->url = xstrdup(eff != NULL ? eff : url);
-	curl_easy_cleanup(h);
+	p->body = r.body;
+	p->content_type = r.content_type;
+	p->url = r.url;
 	return 0;
 }
 
