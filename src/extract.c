@@ -645,6 +645,22 @@ link_density(const xmlNode *n)
 
 /* ---- preparation ---- */
 
+struct nodelist {
+	xmlNode	**v;
+	size_t	  n, cap;
+};
+
+static void
+nodelist_push(struct nodelist *l, xmlNode *n)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 128;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = n;
+}
+
+
 /*
  * Moves everything below depth MAX_DEPTH up to that depth, in document
  * order.  Hostile pages nest thousands deep; real ones never need this.
@@ -689,19 +705,15 @@ static const char *const junk_tags[] = {
 	NULL,
 };
 
+/* Nodes to delete once the walk that found them is over. */
 struct prep_walk {
-	xmlNode		**del;
-	size_t		  n_del, cap_del;
+	struct nodelist	 del;
 };
 
 static void
 defer_delete(struct prep_walk *pw, xmlNode *n)
 {
-	if (pw->n_del == pw->cap_del) {
-		pw->cap_del = pw->cap_del ? pw->cap_del * 2 : 256;
-		pw->del = xreallocarray(pw->del, pw->cap_del, sizeof(*pw->del));
-	}
-	pw->del[pw->n_del++] = n;
+	nodelist_push(&pw->del, n);
 }
 
 /* An image a lazy loader will replace: no source, or a data: stub. */
@@ -868,9 +880,9 @@ prepare_tree(xmlNode *root)
 	 * In document order: a placeholder replaced by a noscript image is
 	 * listed after anything deleted inside it.
 	 */
-	for (i = 0; i < pw.n_del; i++)
-		remove_node(pw.del[i]);
-	free(pw.del);
+	for (i = 0; i < pw.del.n; i++)
+		remove_node(pw.del.v[i]);
+	free(pw.del.v);
 	/* br chains, walking on from each new paragraph. */
 	n = root;
 	while (n != NULL) {
@@ -1593,21 +1605,6 @@ without_content(struct ctx *cx, xmlNode *n)
 	/* No text, and nothing but line breaks and rules in it. */
 	kids = count_elem_children(n);
 	return kids == 0 || kids == (size_t)ni->n_brhr;
-}
-
-struct nodelist {
-	xmlNode	**v;
-	size_t	  n, cap;
-};
-
-static void
-nodelist_push(struct nodelist *l, xmlNode *n)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 128;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
-	l->v[l->n++] = n;
 }
 
 /* Phrasing runs inside a div that also holds blocks become <p>s. */
