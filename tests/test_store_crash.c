@@ -6,6 +6,7 @@
  *   test_store_crash DB RUN
  *
  * Lines (each written whole, after the commit returned):
+ *   O                  the store is open (created, migrated)
  *   C FEED KEY...      a batch of FEED committed, with these item keys
  *   R ID               item ID marked read
  *   K NAME POSITION    cursor NAME committed at POSITION
@@ -106,6 +107,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	printf("O\n");
 	snprintf(holder, sizeof(holder), "run%u", run);
 	for (batch = 0;; batch++) {
 		k = (int)(batch % FEEDS);
