@@ -66,7 +66,7 @@
 #define TOMBSTONE_GRACE		(2 * 86400)
 /* item_keys.listed is refreshed at most this often (saves writes). */
 #define LISTED_REFRESH		86400
-/* Candidates checked per band and in all, for one new item. */
+/* Candidates checked for one new item. */
 #define MAX_CANDIDATES		64
 /* Quick check at open only below this size: start-up stays fast. */
 #define QUICK_CHECK_MAX_BYTES	(64 * 1024 * 1024)
@@ -2466,11 +2466,17 @@ q_select(struct query *q, const struct store_filter *f, const char *cols,
 		buf_puts(&q->sql, "i.story_id = i.id");
 		q_conds(q, f, 'i');
 	} else {
-		/* Each story's earliest copy among those selected. */
-		buf_puts(&q->sql, "i.id IN (SELECT min(i.id) FROM items i "
-		    "WHERE 1");
+		/*
+		 * Each story's earliest copy among those selected: no earlier
+		 * copy is selected.  Checked per row (most stories have one
+		 * copy), so the listing streams in index order to its limit.
+		 */
+		buf_puts(&q->sql, "1");
 		q_conds(q, f, 'i');
-		buf_puts(&q->sql, " GROUP BY i.story_id)");
+		buf_puts(&q->sql, " AND NOT EXISTS (SELECT 1 FROM items j "
+		    "WHERE j.story_id = i.story_id AND j.id < i.id");
+		q_conds(q, f, 'j');
+		buf_puts(&q->sql, ")");
 	}
 	buf_puts(&q->sql, f->oldest_first ?
 	    " ORDER BY i.sort_time, i.id" :
