@@ -165,23 +165,6 @@ gen_free(struct gen_item *g)
 	free(g->content);
 }
 
-static void
-feed_clear(struct feed *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->n_items; i++) {
-		free(f->items[i].id);
-		free(f->items[i].key);
-		free(f->items[i].title);
-		free(f->items[i].link);
-		free(f->items[i].content);
-		free(f->items[i].author);
-	}
-	free(f->items);
-	f->items = NULL;
-	f->n_items = 0;
-}
 
 static double
 now_s(void)
@@ -221,7 +204,7 @@ round_apply(struct store *s, const int64_t *feed_ids, size_t n_feeds,
 {
 	struct store_apply_opts o = { .now = when };
 	struct store_apply_result r;
-	struct feed f = { 0 };
+	struct feed *f;
 	struct gen_item *cur;
 	double t0, c0, total = 0;
 	size_t i, j, k;
@@ -245,21 +228,22 @@ round_apply(struct store *s, const int64_t *feed_ids, size_t n_feeds,
 				}
 			}
 		}
-		f.items = xcalloc(per_feed, sizeof(*f.items));
+		f = xcalloc(1, sizeof(*f));
+		f->items = xcalloc(per_feed, sizeof(*f->items));
 		for (j = 0; j < per_feed; j++)
-			fill_item(&f.items[j], &cur[j],
+			fill_item(&f->items[j], &cur[j],
 			    when - (int64_t)(j * 600));
-		f.n_items = per_feed;
+		f->n_items = per_feed;
 		t0 = now_s();
 		c0 = cpu_s();
-		if (store_feed_apply(s, feed_ids[i], &f, &o, &r, &err) == -1)
+		if (store_feed_apply(s, feed_ids[i], f, &o, &r, &err) == -1)
 			die("apply", err);
 		total += now_s() - t0;
 		*ret_cpu += cpu_s() - c0;
 		*ret_new += r.n_new;
 		*ret_joined += r.n_joined;
 		store_apply_result_clear(&r);
-		feed_clear(&f);
+		feed_free(f);
 		/* prev[i - 1] is already this round's; prev[i] the last. */
 		if (prev[i] != NULL) {
 			for (j = 0; j < per_feed; j++)
@@ -458,28 +442,29 @@ main(int argc, char **argv)
 	{
 		struct store_apply_opts o = { .now = base + 3600 };
 		struct store_apply_result r;
-		struct feed f = { 0 };
+		struct feed *f;
 		size_t j, unchanged = 0;
 		double c0;
 
 		t = 0;
 		cpu = 0;
 		for (i = 0; i < n_feeds; i++) {
-			f.items = xcalloc(per_feed, sizeof(*f.items));
+			f = xcalloc(1, sizeof(*f));
+			f->items = xcalloc(per_feed, sizeof(*f->items));
 			for (j = 0; j < per_feed; j++)
-				fill_item(&f.items[j], &prev[i][j],
+				fill_item(&f->items[j], &prev[i][j],
 				    base - (int64_t)(j * 600));
-			f.n_items = per_feed;
+			f->n_items = per_feed;
 			t0 = now_s();
 			c0 = cpu_s();
-			if (store_feed_apply(s, feed_ids[i], &f, &o, &r,
+			if (store_feed_apply(s, feed_ids[i], f, &o, &r,
 			    &err) == -1)
 				die("apply", err);
 			t += now_s() - t0;
 			cpu += cpu_s() - c0;
 			unchanged += r.n_unchanged;
 			store_apply_result_clear(&r);
-			feed_clear(&f);
+			feed_free(f);
 		}
 		printf("  %-44s %8.3f s  (CPU %.3f s; %zu unchanged)\n",
 		    "the same feeds again, unchanged", t, cpu, unchanged);

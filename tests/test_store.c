@@ -114,25 +114,6 @@ feed_add(struct feed *f, const char *key, const char *title, const char *link,
 	return it;
 }
 
-static void
-feed_done(struct feed *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->n_items; i++) {
-		free(f->items[i].id);
-		free(f->items[i].key);
-		free(f->items[i].title);
-		free(f->items[i].link);
-		free(f->items[i].content);
-		free(f->items[i].summary);
-		free(f->items[i].author);
-	}
-	free(f->items);
-	free(f->title);
-	free(f->link);
-	free(f);
-}
 
 static int64_t
 ensure(struct store *s, const char *name)
@@ -419,7 +400,7 @@ test_open_refuses_bad_files(void **state)
 		}
 		r = apply(s, fid, f, NOW, STORE_ON_UPDATE_KEEP);
 		store_apply_result_clear(&r);
-		feed_done(f);
+		feed_free(f);
 		assert_int_equal(store_maintain(s, &err), 0);
 		store_close(s);
 		fp = fopen(p, "r+");
@@ -540,7 +521,7 @@ test_migrations_from_every_version(void **state)
 			assert_int_equal(it->story_id, 1);
 			store_items_free(it, 1);
 			store_apply_result_clear(&r);
-			feed_done(fd);
+			feed_free(fd);
 		}
 		assert_true(integrity_ok(p));
 		store_close(s);
@@ -735,7 +716,7 @@ test_apply_new_unchanged_changed(void **state)
 	assert_string_equal(it->content, "<p>one, with an update</p>");
 	store_items_free(it, 1);
 	(void)id2;
-	feed_done(f);
+	feed_free(f);
 }
 
 static void
@@ -759,7 +740,7 @@ test_guid_churn_and_rekeying(void **state)
 		r = apply(c->s, fid, f, NOW + round, STORE_ON_UPDATE_KEEP);
 		assert_int_equal(r.n_new, round == 0 ? 2 : 0);
 		store_apply_result_clear(&r);
-		feed_done(f);
+		feed_free(f);
 	}
 	all.feed = "churn";
 	assert_int_equal(count(c->s, &all), 2);
@@ -774,7 +755,7 @@ test_guid_churn_and_rekeying(void **state)
 		assert_int_equal(r.n_new, round == 0 ? 1 : 0);
 		assert_int_equal(r.n_changed, round == 2 ? 1 : 0);
 		store_apply_result_clear(&r);
-		feed_done(f);
+		feed_free(f);
 	}
 	assert_int_equal(count(c->s, &all), 3);
 
@@ -787,7 +768,7 @@ test_guid_churn_and_rekeying(void **state)
 	r = apply(c->s, fid, f, NOW + 20, STORE_ON_UPDATE_KEEP);
 	assert_int_equal(r.n_new, 2);
 	store_apply_result_clear(&r);
-	feed_done(f);
+	feed_free(f);
 	assert_int_equal(count(c->s, &all), 5);
 
 	/* Duplicate entries within one document: stored once. */
@@ -798,7 +779,7 @@ test_guid_churn_and_rekeying(void **state)
 	assert_int_equal(r.n_new, 1);
 	assert_int_equal(r.n_unchanged, 1);
 	store_apply_result_clear(&r);
-	feed_done(f);
+	feed_free(f);
 }
 
 /* ---- levels 2 and 3, and stories ---- */
@@ -879,8 +860,8 @@ test_cross_feed_url_and_guid(void **state)
 	f.search = NULL;
 	f.feed = "tech";
 	assert_int_equal(count(c->s, &f), 3);
-	feed_done(da);
-	feed_done(db);
+	feed_free(da);
+	feed_free(db);
 }
 
 static void
@@ -905,7 +886,7 @@ test_text_similarity_and_read_marks(void **state)
 	other = r.new_ids[0];
 	a = r.new_ids[1];
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 
 	d = feed_new("daily");
 	feed_add(d, "d1", "Garden watering banned as valley dries up",
@@ -914,7 +895,7 @@ test_text_similarity_and_read_marks(void **state)
 	assert_int_equal(r.n_joined, 1);
 	b = r.new_ids[0];
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 
 	it = get(c->s, b);
 	assert_int_equal(it->story_id, a);
@@ -949,7 +930,7 @@ test_text_similarity_and_read_marks(void **state)
 	assert_int_equal(r.n_joined, 1);
 	cid = r.new_ids[0];
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	it = get(c->s, cid);
 	assert_true(it->read);
 	assert_int_equal(it->story_id, a);
@@ -1007,7 +988,7 @@ test_list_filters(void **state)
 		    STORE_ON_UPDATE_KEEP);
 		ids[i] = r.new_ids[0];
 		store_apply_result_clear(&r);
-		feed_done(d);
+		feed_free(d);
 	}
 	/* Newest first; limit and offset. */
 	n = list(c->s, &f, &v);
@@ -1058,7 +1039,7 @@ test_list_filters(void **state)
 	    NOW + 365 * DAY;
 	r = apply(c->s, fa, d, NOW, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	memset(&f, 0, sizeof(f));
 	n = list(c->s, &f, &v);
 	assert_int_equal(n, 8);
@@ -1110,7 +1091,7 @@ test_search(void **state)
 	    "<p class=\"scheduler\">nothing about it</p>");
 	r = apply(c->s, fa, d, NOW, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 
 	f.search = "scheduler";
 	assert_int_equal(count(c->s, &f), 1);	/* text, not markup */
@@ -1168,7 +1149,7 @@ test_articles(void **state)
 	r = apply(c->s, fa, d, NOW, STORE_ON_UPDATE_KEEP);
 	a = r.new_ids[0];
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	/* A teaser feed: too little text to match anything. */
 	d = feed_new(NULL);
 	feed_add(d, "t", "Valley runs dry", "https://t.example/1",
@@ -1177,7 +1158,7 @@ test_articles(void **state)
 	b = r.new_ids[0];
 	assert_int_equal(r.n_joined, 0);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 
 	art.status = STORE_EXTRACT_PENDING;
 	assert_int_equal(store_item_set_article(c->s, b, &art, &err), 0);
@@ -1385,7 +1366,7 @@ test_retention(void **state)
 	}
 
 	/* Tombstones go once the feed stops listing their items. */
-	feed_done(d);
+	feed_free(d);
 	d = feed_new(NULL);
 	feed_add(d, "k9", "k9", NULL, "<p>item 9</p>")->published =
 	    t0 + 90 * DAY;
@@ -1396,7 +1377,7 @@ test_retention(void **state)
 	assert_int_equal(store_stats(c->s, &st, &err), 0);
 	assert_int_equal(st.n_tombstones, 0);
 	assert_int_equal(st.n_items, 2);
-	feed_done(d);
+	feed_free(d);
 
 	assert_int_equal(store_maintain(c->s, &err), 0);
 }
@@ -1418,14 +1399,14 @@ test_retention_moves_story_head(void **state)
 	r = apply(c->s, fa, d, NOW - 5 * DAY, STORE_ON_UPDATE_KEEP);
 	a = r.new_ids[0];
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	d = feed_new(NULL);
 	feed_add(d, "d", "Water", "https://d.example/1", wire_b);
 	r = apply(c->s, fb, d, NOW, STORE_ON_UPDATE_KEEP);
 	b = r.new_ids[0];
 	assert_int_equal(r.n_joined, 1);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 
 	/* The head goes (told to take unread too); the copy leads now. */
 	ret.include_unread = true;
@@ -1452,7 +1433,7 @@ test_fingerprint_window(void **state)
 	feed_add(d, "w", "Reservoirs", "https://w.example/1", wire_a);
 	r = apply(c->s, fa, d, NOW - 40 * DAY, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
 	    DEDUP_BANDS);
 	run_retention(c->s, &ret, NOW, 100);
@@ -1463,7 +1444,7 @@ test_fingerprint_window(void **state)
 	r = apply(c->s, fb, d, NOW, STORE_ON_UPDATE_KEEP);
 	assert_int_equal(r.n_joined, 0);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
 	    DEDUP_BANDS);
 }
@@ -1487,12 +1468,12 @@ test_housekeeping_per_feed(void **state)
 	/* Stored oldest (last listed) first: new_ids[1] is "w". */
 	mark(c->s, r.new_ids[1], STORE_MARK_READ, 1);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	d = feed_new(NULL);
 	feed_add(d, "o", "Tram", "https://x.example/1", other_story);
 	r = apply(c->s, fb, d, now, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
 	    3 * DEDUP_BANDS);
 
@@ -1511,7 +1492,7 @@ test_housekeeping_per_feed(void **state)
 	feed_add(d, "gone", "Tram", "https://w.example/2", other_story);
 	r = apply(c->s, fa, d, now + 5 * DAY, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	memset(&ret, 0, sizeof(ret));
 	ret.feed = "wire";
 	run_retention(c->s, &ret, now + 5 * DAY, 5);
@@ -1545,7 +1526,7 @@ test_maintain_vacuums(void **state)
 	}
 	r = apply(c->s, fid, d, now - 10 * DAY, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	buf_free(&body);
 	before = sql_int(c->path, "PRAGMA page_count");
 	assert_true(before > 4096);
@@ -1595,7 +1576,7 @@ test_disk_full(void **state)
 	d = big_feed("first", 20);
 	r = apply(c->s, fid, d, NOW, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 
 	/* No room for more pages: the whole feed fails, nothing half done. */
 	pages = sql_int(c->path, "PRAGMA page_count");
@@ -1619,7 +1600,7 @@ test_disk_full(void **state)
 	assert_int_equal(store_feed_apply(c->s, fid, d, &o, &r, &err), 0);
 	assert_int_equal(r.n_new, 2000);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	assert_int_equal(count(c->s, &all), 2020);
 }
 
@@ -1641,7 +1622,7 @@ test_busy(void **state)
 	r = apply(c->s, fid, d, NOW, STORE_ON_UPDATE_KEEP);
 	id = r.new_ids[0];
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 
 	assert_int_equal(store_exec(c->s, "PRAGMA busy_timeout = 50", &err), 0);
 	assert_int_equal(sqlite3_open(c->path, &other), SQLITE_OK);
@@ -1673,7 +1654,7 @@ test_busy(void **state)
 	assert_int_equal(store_feed_apply(c->s, fid, d, &o, &r, &err), 0);
 	assert_int_equal(r.n_new, 3);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	assert_int_equal(count(c->s, &all), 6);
 }
 
@@ -1692,13 +1673,13 @@ test_stats(void **state)
 	feed_add(d, "o", "Tram", "https://w.example/2", other_story);
 	r = apply(c->s, fa, d, NOW, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	d = feed_new(NULL);
 	feed_add(d, "d", "Water", "https://d.example/1", wire_b);
 	r = apply(c->s, fb, d, NOW, STORE_ON_UPDATE_KEEP);
 	mark(c->s, r.new_ids[0], STORE_MARK_STAR, 1);
 	store_apply_result_clear(&r);
-	feed_done(d);
+	feed_free(d);
 	assert_int_equal(store_feed_remove(c->s, "daily", &err), 0);
 
 	assert_int_equal(store_stats(c->s, &st, &err), 0);

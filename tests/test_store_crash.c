@@ -59,27 +59,12 @@ add_item(struct feed *f, const char *key, unsigned seed)
 	it->duration = -1;
 }
 
-static void
-free_feed(struct feed *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->n_items; i++) {
-		free(f->items[i].id);
-		free(f->items[i].key);
-		free(f->items[i].title);
-		free(f->items[i].link);
-		free(f->items[i].content);
-	}
-	free(f->items);
-	memset(f, 0, sizeof(*f));
-}
 
 int
 main(int argc, char **argv)
 {
 	struct store *s;
-	struct feed f = { 0 };
+	struct feed *f;
 	struct store_apply_opts o = { 0 };
 	struct store_apply_result r;
 	int64_t ids[FEEDS], pos;
@@ -110,28 +95,29 @@ main(int argc, char **argv)
 	printf("O\n");
 	snprintf(holder, sizeof(holder), "run%u", run);
 	for (batch = 0;; batch++) {
+		f = xcalloc(1, sizeof(*f));
 		k = (int)(batch % FEEDS);
 		snprintf(name, sizeof(name), "feed%d", k);
 		for (j = 0; j < PER_BATCH; j++) {
 			seed = (unsigned)rand();
 			snprintf(key, sizeof(key), "r%u-b%u-%u", run, batch, j);
-			add_item(&f, key, seed);
+			add_item(f, key, seed);
 		}
 		/* The same feed's previous batch, listed again. */
 		if (batch >= FEEDS)
 			for (j = 0; j < PER_BATCH; j++) {
 				snprintf(key, sizeof(key), "r%u-b%u-%u", run,
 				    batch - FEEDS, j);
-				add_item(&f, key, j);
+				add_item(f, key, j);
 			}
 		o.now = (int64_t)time(NULL);
-		if (store_feed_apply(s, ids[k], &f, &o, &r, &err) == -1) {
+		if (store_feed_apply(s, ids[k], f, &o, &r, &err) == -1) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
 		printf("C %s", name);
 		for (j = 0; j < PER_BATCH; j++)
-			printf(" %s", f.items[j].key);
+			printf(" %s", f->items[j].key);
 		printf("\n");
 		if (r.n_new > 0) {
 			struct store_filter flt = { 0 };
@@ -156,6 +142,6 @@ main(int argc, char **argv)
 			err = NULL;
 		}
 		store_apply_result_clear(&r);
-		free_feed(&f);
+		feed_free(f);
 	}
 }
