@@ -319,6 +319,39 @@ test_atom_html_content_urls(void **state)
 	feed_free(f);
 }
 
+/*
+ * Long HTML with raw-text elements (style, script) around a URL to
+ * resolve comes back whole, each part once (issue 8: with a static input
+ * buffer libxml2 2.9 repeated or dropped text past the first kilobytes).
+ */
+static void
+test_html_resolve_long_raw(void **state)
+{
+	struct buf doc = { 0 }, want = { 0 };
+	struct feed *f;
+	int i;
+
+	buf_puts(&doc, "<rss version=\"2.0\"><channel><item><guid>g</guid>"
+	    "<description><![CDATA[<p>");
+	buf_puts(&want, "<p>");
+	for (i = 0; i < 3000; i++) {
+		buf_puts(&doc, "word ");
+		buf_puts(&want, "word ");
+	}
+	buf_puts(&doc, "</p><style>body { background: red }</style>"
+	    "<p>tail</p><script>var a = 1;</script><a href=\"/r\">x</a>"
+	    "]]></description></item></channel></rss>");
+	buf_puts(&want, "</p><style>body { background: red }</style>"
+	    "<p>tail</p><script>var a = 1;</script>"
+	    "<a href=\"http://h.example/r\">x</a>");
+	f = parse3(doc.data, doc.len, "http://h.example/feed", NULL);
+	assert_int_equal(f->n_items, 1);
+	assert_string_equal(f->items[0].summary, want.data);
+	feed_free(f);
+	buf_free(&doc);
+	buf_free(&want);
+}
+
 static void
 test_atom03(void **state)
 {
@@ -793,6 +826,7 @@ main(void)
 		cmocka_unit_test(test_push_byte_by_byte),
 		cmocka_unit_test(test_max_items),
 		cmocka_unit_test(test_xxe_not_read),
+		cmocka_unit_test(test_html_resolve_long_raw),
 		cmocka_unit_test(test_billion_laughs),
 		cmocka_unit_test(test_quadratic_blowup),
 		cmocka_unit_test(test_deep_nesting),
