@@ -1049,6 +1049,38 @@ test_list_filters(void **state)
 	assert_int_equal(v[7].updated, DATE_NONE);
 	store_items_free(v, n);
 
+	/* Marking the page a client sees: the two newest, no more. */
+	{
+		struct store_filter m = { .read = STORE_NO, .limit = 2 };
+		int64_t *changed;
+		size_t nc;
+		char *err = NULL;
+
+		assert_int_equal(store_mark(c->s, &m, STORE_MARK_READ, NOW,
+		    &changed, &nc, &err), 0);
+		assert_int_equal(nc, 2);
+		free(changed);
+		memset(&f, 0, sizeof(f));
+		f.read = STORE_YES;
+		n = list(c->s, &f, &v);
+		assert_int_equal(n, 2);
+		assert_string_equal(v[0].title, "From the future");
+		store_items_free(v, n);
+		assert_int_equal(store_mark(c->s, &m, STORE_MARK_UNREAD, NOW,
+		    NULL, NULL, &err), 0);	/* read ones: not selected */
+		assert_int_equal(count(c->s, &f), 2);
+		f.read = STORE_NO;
+		assert_int_equal(store_mark(c->s, &f, STORE_MARK_UNREAD, NOW,
+		    NULL, NULL, &err), 0);
+		f.read = STORE_YES;
+		m.read = STORE_YES;
+		m.limit = 0;
+		assert_int_equal(store_mark(c->s, &m, STORE_MARK_UNREAD, NOW,
+		    NULL, NULL, &err), 0);
+		assert_int_equal(count(c->s, &f), 0);
+		memset(&f, 0, sizeof(f));
+	}
+
 	/* Marks by filter: everything in feed b. */
 	{
 		struct store_filter m = { .feed = "b" };
@@ -1102,7 +1134,17 @@ test_search(void **state)
 	f.search = "tomato*";
 	assert_int_equal(count(c->s, &f), 1);
 	f.search = "kernel OR tomatoes";
-	assert_int_equal(count(c->s, &f), 2);
+	n = list(c->s, &f, &v);
+	assert_int_equal(n, 2);
+	/* Newest stored first; the document's first item is stored last. */
+	assert_string_equal(v[0].title, "Kernel release notes");
+	assert_string_equal(v[1].title, "Gardening tips");
+	store_items_free(v, n);
+	f.oldest_first = true;
+	n = list(c->s, &f, &v);
+	assert_string_equal(v[0].title, "Gardening tips");
+	store_items_free(v, n);
+	f.oldest_first = false;
 	f.search = "\"last frost\"";
 	assert_int_equal(count(c->s, &f), 1);
 
