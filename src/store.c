@@ -558,6 +558,23 @@ fts_old(struct store *s, int64_t id, char **title, char **body,
 	return 0;
 }
 
+/*
+ * Steps a statement (parameters bound) that yields at most one row with
+ * an integer first: *ret, or 0 when there is no row.  Resets it.
+ */
+static int
+st_int(struct store *s, sqlite3_stmt *st, int64_t *ret, char **ret_err,
+    const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	*ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(s, ret_err, what);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Steps a statement that returns no row, then resets it. */
 static int
 st_exec(struct store *s, sqlite3_stmt *st, char **ret_err, const char *what)
@@ -599,15 +616,9 @@ query_int(struct store *s, const char *sql, int64_t *ret, char **ret_err)
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, ret_err, "reading the database");
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		db_fail(s, ret_err, "reading the database");
-		sqlite3_finalize(st);
-		return -1;
-	}
-	*ret = sqlite3_column_int64(st, 0);
+	rc = st_int(s, st, ret, ret_err, "reading the database");
 	sqlite3_finalize(st);
-	return 0;
+	return rc;
 }
 
 /* ---- transactions ---- */
@@ -1268,20 +1279,11 @@ feed_id_by_name(struct store *s, const char *name, int64_t *ret_id,
     char **ret_err)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = st_get(s, ST_FEED_EXISTS, ret_err)) == NULL)
 		return -1;
 	bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(s, ret_err, "reading feeds");
-		sqlite3_reset(st);
-		return -1;
-	}
-	*ret_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return 0;
+	return st_int(s, st, ret_id, ret_err, "reading feeds");
 }
 
 int
@@ -1564,11 +1566,8 @@ fp_replace(struct store *s, int64_t id, const char *old_json,
 	if ((st = st_get(s, ST_ITEM_FEED, ret_err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	feed_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return db_fail(s, ret_err, "reading an item");
+	if (st_int(s, st, &feed_id, ret_err, "reading an item") == -1)
+		return -1;
 	rc = -1;
 	t = dedup_text_new(title, text);
 	nb = dedup_text_bands(t, b);
@@ -1712,11 +1711,8 @@ find_id_match(struct store *s, enum st which, const char *value,
 			return -1;
 		bind_text_max(st, 1, value, MAX_SHORT);
 		sqlite3_bind_int64(st, 2, other_feed);
-		rc = sqlite3_step(st);
-		n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
-			return db_fail(s, ret_err, "looking up stories");
+		if (st_int(s, st, &n, ret_err, "looking up stories") == -1)
+			return -1;
 		if (n != 1)
 			return 0;
 	}
@@ -2113,7 +2109,6 @@ store_feed_apply(struct store *s, int64_t feed_id, const struct feed *feed,
 	struct apply_ctx c = { 0 };
 	sqlite3_stmt *st;
 	size_t i;
-	int rc;
 
 	c.s = s;
 	c.feed_id = feed_id;
@@ -2133,16 +2128,10 @@ store_feed_apply(struct store *s, int64_t feed_id, const struct feed *feed,
 		fail(ret_err, "no feed with id %" PRId64, feed_id);
 		goto fail;
 	}
-	if ((st = st_get(s, ST_NEXT_ID, ret_err)) == NULL)
+	if ((st = st_get(s, ST_NEXT_ID, ret_err)) == NULL ||
+	    st_int(s, st, &c.next_id, ret_err, "reading item ids") == -1)
 		goto fail;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		db_fail(s, ret_err, "reading item ids");
-		sqlite3_reset(st);
-		goto fail;
-	}
-	c.next_id = c.first_new_id = sqlite3_column_int64(st, 0) + 1;
-	sqlite3_reset(st);
+	c.first_new_id = ++c.next_id;
 	/* Oldest first (feeds list newest first): ids follow time. */
 	for (i = feed->n_items; i > 0; i--)
 		if (apply_item(&c, &feed->items[i - 1], ret_err) == -1)
@@ -2264,9 +2253,8 @@ store_item_set_article(struct store *s, int64_t item_id,
 	if ((st = st_get(s, ST_STORY_SIZE, ret_err)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, item_id);
-	rc = sqlite3_step(st);
-	size = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	if (st_int(s, st, &size, ret_err, "reading a story") == -1)
+		goto fail;
 	if (size != 1)
 		goto done;
 	if (find_text_match(s, feed_id, item_id, now, t, bands, nb, &m,
@@ -2940,12 +2928,8 @@ delete_item(struct store *s, int64_t id, char **ret_err)
 	if ((st = st_get(s, ST_STORY_MIN, ret_err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		head = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return db_fail(s, ret_err, "reading a story");
+	if (st_int(s, st, &head, ret_err, "reading a story") == -1)
+		return -1;
 	if (head == 0)
 		return 0;
 	if ((st = st_get(s, ST_STORY_MOVE, ret_err)) == NULL)
@@ -3024,9 +3008,8 @@ tidy_tombstones(struct store *s, int64_t examine, size_t *work,
 	if ((st = st_get(s, ST_FEED_LAST_APPLY, ret_err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->feed);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		last_apply = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (st_int(s, st, &last_apply, ret_err, "reading feeds") == -1)
+		return -1;
 	if ((st = st_get(s, ST_TOMB_SCAN, ret_err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->feed);
