@@ -3230,8 +3230,20 @@ store_retention_run(struct store *s, const struct store_retention *r,
 int
 store_maintain(struct store *s, char **ret_err)
 {
+	struct store_retention none = { 0 };
 	int64_t free_pages, pages;
+	bool more = true;
+	int slices;
 
+	/*
+	 * Housekeeping every retention run does for its feeds, here for
+	 * all of them, so that it happens even for feeds without limits
+	 * (bounded: 20 slices of 5,000 rows).
+	 */
+	for (slices = 0; more && slices < 20; slices++)
+		if (store_retention_run(s, &none, (int64_t)time(NULL), 5000,
+		    &more, ret_err) == -1)
+			return -1;
 	if (exec_sql(s, "PRAGMA optimize", ret_err, "optimizing") == -1)
 		return -1;
 	/* A bounded merge of the full-text index's segments. */

@@ -277,7 +277,12 @@ struct store_retention {
  */
 int	store_retention_run(struct store *, const struct store_retention *,
 	    int64_t now, size_t budget_rows, bool *ret_more, char **ret_err);
-/* PRAGMA optimize, and VACUUM when much space is free. */
+/*
+ * Housekeeping on a schedule (daily, say), not on every start: drops the
+ * tombstones and expired fingerprints of every feed (as a retention run
+ * without limits would, up to 100,000 rows), PRAGMA optimize, merges the
+ * search index a little, and VACUUMs when a quarter of the file is free.
+ */
 int	store_maintain(struct store *, char **ret_err);
 
 struct store_stats {
