@@ -541,40 +541,61 @@ static void
 expand_text(struct prep *p, const char *s, size_t n, enum ctx ctx,
     int depth, struct buf *out)
 {
-	size_t i = 0, r, start;
+	size_t i = 0, j, k, r, start;
 	unsigned long cp;
 	struct entity *e;
 	bool more;
 
 	while (i < n && !p->capped) {
-		start = out->len;
 		if (s[i] == '&') {
 			r = parse_ref(p, s + i, n - i, &cp, &e, &more);
+			if (r != 0 && e != NULL) {
+				/* Accounts for itself. */
+				expand_entity(p, e, ctx, depth + 1, out);
+				i += r;
+				continue;
+			}
+			if (p->budget < 8) {
+				p->capped = true;
+				break;
+			}
+			start = out->len;
 			if (r == 0) {
 				buf_puts(out, "&#38;");
 				i++;
 			} else {
-				if (e != NULL)
-					expand_entity(p, e, ctx, depth + 1,
-					    out);
-				else
-					emit_char(out, cp);
+				emit_char(out, cp);
 				i += r;
 			}
-		} else if (ctx == CTX_ATTR && (s[i] == '<' || s[i] == '"' ||
-		    s[i] == '\'')) {
-			emit_char(out, (unsigned char)s[i]);
-			i++;
-		} else {
-			buf_append(out, s + i, 1);
-			i++;
+			p->budget -= out->len - start;
+			continue;
 		}
-		r = out->len - start;
-		if (r >= p->budget) {
-			p->budget = 0;
+		if (ctx == CTX_ATTR && (s[i] == '<' || s[i] == '"' ||
+		    s[i] == '\'')) {
+			if (p->budget < 8) {
+				p->capped = true;
+				break;
+			}
+			start = out->len;
+			emit_char(out, (unsigned char)s[i]);
+			p->budget -= out->len - start;
+			i++;
+			continue;
+		}
+		/* A run of plain text, cut (if at all) between characters. */
+		for (j = i; j < n && s[j] != '&' && !(ctx == CTX_ATTR &&
+		    (s[j] == '<' || s[j] == '"' || s[j] == '\'')); j++)
+			;
+		k = j - i;
+		if (k > p->budget) {
+			k = p->budget;
+			while (k > 0 && ((unsigned char)s[i + k] & 0xc0) == 0x80)
+				k--;
 			p->capped = true;
-		} else
-			p->budget -= r;
+		}
+		buf_append(out, s + i, k);
+		p->budget -= k;
+		i += k;
 	}
 }
 
@@ -1053,12 +1074,6 @@ bool
 prep_is_utf8(const struct prep *p)
 {
 	return p->utf8;
-}
-
-bool
-prep_expansion_capped(const struct prep *p)
-{
-	return p->capped;
 }
 
 bool

@@ -274,12 +274,6 @@ xml_set_format(struct xml_parser *xp, enum feed_format f)
 	xp->format = f;
 }
 
-enum xns
-xml_root_ns(const struct xml_parser *xp)
-{
-	return xp->root_ns;
-}
-
 bool
 xml_is_native(const struct xml_parser *xp, const struct xelem *el)
 {
@@ -614,8 +608,21 @@ cap_finish(struct xml_parser *xp)
 		buf_free(&xp->text);
 		xp->text = clean;
 	}
-	if (xp->text.len > 0)
+	if (xp->text.len > 0) {
+		/*
+		 * libxml2 hands over what we gave it, which is UTF-8; but a
+		 * cut at PARSE_MAX_TEXT may split a character: never let an
+		 * ill-formed sequence out.
+		 */
+		if (!utf8_valid(xp->text.data, xp->text.len)) {
+			struct buf clean = { 0 };
+
+			utf8_append_clean(&clean, xp->text.data, xp->text.len);
+			buf_free(&xp->text);
+			xp->text = clean;
+		}
 		text_fix_encoding(&xp->text, prep_is_utf8(xp->prep));
+	}
 	v = cap_value(xp, el);
 	if (v == NULL)
 		return;
