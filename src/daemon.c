@@ -26,6 +26,7 @@
 #include "html.h"
 #include "log.h"
 #include "parse.h"
+#include "sanitize.h"
 #include "sched.h"
 #include "sdnotify.h"
 #include "server.h"
@@ -530,6 +531,37 @@ apply_rules(const struct feed_conf *conf, struct feed *f)
 	return i;
 }
 
+/*
+ * Item HTML from the feed is stored only in its sanitized form (scripts,
+ * event handlers, javascript: and data: URLs, styles, <base> and the like
+ * removed): every client, digest or script that shows it later gets safe
+ * HTML.  The identity keys were computed by the parser from the original.
+ */
+static void
+sanitize_items(struct feed *f, const char *base)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_items; i++) {
+		char **fields[] = { &f->items[i].summary,
+		    &f->items[i].content };
+		size_t j;
+
+		for (j = 0; j < ARRAY_SIZE(fields); j++) {
+			char *h = *fields[j];
+
+			if (h == NULL)
+				continue;
+			*fields[j] = sanitize_html(h, strlen(h), base);
+			free(h);
+			if (*fields[j][0] == '\0') {	/* nothing safe in it */
+				free(*fields[j]);
+				*fields[j] = NULL;
+			}
+		}
+	}
+}
+
 /* fulltext = auto: no content, short content, or a "read more" ending. */
 static bool
 wants_article(enum fulltext mode, const struct store_item *it)
@@ -956,6 +988,7 @@ feed_store(struct daemon *d, struct dfeed *df, struct feed *f,
 	df->observed = observed_gap(f);
 	n_all = f->n_items;
 	dropped = apply_rules(df->conf, f);
+	sanitize_items(f, df->st.url);
 	if (store_feed_apply(d->store, df->id, f, &ao, &ar, &err) == -1) {
 		*ret_why = xasprintf("cannot store: %s", err);
 		free(err);
