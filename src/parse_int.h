@@ -104,8 +104,6 @@ bool	 prep_is_utf8(const struct prep *);
 bool	 prep_seen_markup(const struct prep *);
 /* Bytes dropped before the first '<' (not XML if many). */
 size_t	 prep_junk(const struct prep *);
-/* True if an entity expansion budget ran out (hostile document). */
-bool	 prep_expansion_capped(const struct prep *);
 void	 prep_free(struct prep *);
 
 /* ---- XML (parse_xml.c, with parse_rss.c, parse_atom.c, parse_mod.c) ---- */
@@ -241,8 +239,6 @@ void	 mod_media_end(struct xml_parser *);
 struct builder *xml_builder(struct xml_parser *);
 enum feed_format xml_format(const struct xml_parser *);
 void	 xml_set_format(struct xml_parser *, enum feed_format);
-/* The namespace of the root element (the format's own for RSS). */
-enum xns xml_root_ns(const struct xml_parser *);
 /* True if el is in the format's own namespace (or none). */
 bool	 xml_is_native(const struct xml_parser *, const struct xelem *);
 /* Captures the text of the element just started. */
@@ -298,6 +294,8 @@ void	 text_collapse(struct buf *);
 bool	 text_looks_like_html(const char *s, size_t len);
 /* Decodes base64 in place (whitespace ignored); false if not base64. */
 bool	 text_base64_decode(struct buf *);
+/* True if [s, s+n) is all ASCII. */
+bool	 text_is_ascii(const char *s, size_t n);
 /*
  * Repairs two classic encoding accidents in place: UTF-8 that was read as
  * ISO-8859-1 and encoded again (only when utf8_source), and C1 control

@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -151,7 +152,23 @@ clean_utf8(struct buf *out, const char *data, size_t n, bool final)
 	if (n == 0)
 		return 0;
 	while (i < n) {
-		unsigned char c = s[i];
+		unsigned char c;
+		uint64_t w;
+
+		/*
+		 * Eight printable ASCII bytes at a time: no high bit, no byte
+		 * below 0x20 (the "has less than" bit trick).
+		 */
+		while (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			if (((w | ((w - UINT64_C(0x2020202020202020)) & ~w)) &
+			    UINT64_C(0x8080808080808080)) != 0)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = s[i];
 
 		if ((c >= 0x20 && c < 0x80) || c == '\n' || c == '\t' ||
 		    c == '\r') {
@@ -418,7 +435,11 @@ emit_char(struct buf *out, unsigned long cp)
 	}
 	if (cp < 0x20 || cp == '<' || cp == '&' || cp == '>' || cp == '"' ||
 	    cp == '\'') {
-		buf_printf(out, "&#%lu;", cp);
+		/* "&#NN;" (all of these are two digits); no printf here. */
+		char ref[5] = { '&', '#', (char)('0' + cp / 10),
+		    (char)('0' + cp % 10), ';' };
+
+		buf_append(out, ref, 5);
 		return;
 	}
 	text_put_utf8(out, (unsigned)cp);
@@ -863,6 +884,31 @@ do_doctype(struct prep *p, const char *s, size_t n)
 	return i;
 }
 
+#define ONES	UINT64_C(0x0101010101010101)
+#define HIGHS	UINT64_C(0x8080808080808080)
+
+/* True if a byte of w is zero (exact: see "Bit Twiddling Hacks"). */
+static bool
+has_zero(uint64_t w)
+{
+	return ((w - ONES) & ~w & HIGHS) != 0;
+}
+
+/* Length of the prefix of s, in whole words, without '<' or '&'. */
+static size_t
+skip_text(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (has_zero(w ^ (ONES * '<')) || has_zero(w ^ (ONES * '&')))
+			break;
+	}
+	return i;
+}
+
 /* The markup repair pass over [s, s+n).  Returns the bytes used. */
 static size_t
 filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
@@ -881,7 +927,8 @@ filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 				p->st = F_TEXT;
 			break;
 		case F_TEXT:
-			for (j = i; j < n && s[j] != '<' && s[j] != '&'; j++)
+			j = i + skip_text(s + i, n - i);
+			for (; j < n && s[j] != '<' && s[j] != '&'; j++)
 				;
 			/*
 			 * Text before the root is an error libxml2 stops at:

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -267,6 +268,22 @@ fix_double_utf8(struct buf *b)
 	buf_free(&dec);
 }
 
+bool
+text_is_ascii(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w, acc = 0;
+
+	/* Eight bytes at a time: any high bit set means non-ASCII. */
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
 void
 text_fix_encoding(struct buf *b, bool utf8_source)
 {
@@ -275,7 +292,7 @@ text_fix_encoding(struct buf *b, bool utf8_source)
 	size_t i, start = 0;
 	bool has_c1 = false, high = false;
 
-	if (b->data == NULL)
+	if (b->data == NULL || text_is_ascii(b->data, b->len))
 		return;
 	s = (const unsigned char *)b->data;
 	for (i = 0; i < b->len; i++) {

@@ -608,7 +608,7 @@ cap_finish(struct xml_parser *xp)
 		buf_free(&xp->text);
 		xp->text = clean;
 	}
-	if (xp->text.len > 0) {
+	if (xp->text.len > 0 && !text_is_ascii(xp->text.data, xp->text.len)) {
 		/*
 		 * libxml2 hands over what we gave it, which is UTF-8; but a
 		 * cut at PARSE_MAX_TEXT may split a character: never let an
