@@ -478,6 +478,40 @@ header_cb(char *line, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* Whether a guarded job may talk to an address of class c. */
+static bool
+guard_allows(const struct fetch_job *job, enum fetch_addr_class c)
+{
+	return c == FETCH_ADDR_PUBLIC || (c == job->allow &&
+	    c != FETCH_ADDR_RESERVED && c != FETCH_ADDR_UNKNOWN);
+}
+
+/*
+ * Before every request, on a new or a reused connection: opensocket_cb
+ * sees only new ones, and a pooled connection to an internal host that
+ * some feed lives on must not carry an article request from another feed
+ * that names the same host and port (issue 8: test_ssrf.py).
+ */
+static int
+prereq_cb(void *userp, char *primary_ip, char *local_ip, int primary_port,
+    int local_port)
+{
+	struct fetch_job *job = userp;
+	enum fetch_addr_class c;
+
+	if (!job->guard)
+		return CURL_PREREQFUNC_OK;
+	c = primary_ip != NULL ? fetch_addr_classify_str(primary_ip) :
+	    FETCH_ADDR_UNKNOWN;
+	if (guard_allows(job, c))
+		return CURL_PREREQFUNC_OK;
+	snprintf(job->refused_ip, sizeof(job->refused_ip), "%s",
+	    primary_ip != NULL ? primary_ip : "?");
+	job->refused_class = c;
+	job->res.refused = true;
+	return CURL_PREREQFUNC_ABORT;
+}
+
 static curl_socket_t
 opensocket_cb(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
 {
@@ -486,9 +520,7 @@ opensocket_cb(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
 	if (job->guard && purpose == CURLSOCKTYPE_IPCXN) {
 		enum fetch_addr_class c = fetch_addr_classify(&a->addr);
 
-		if (c != FETCH_ADDR_PUBLIC &&
-		    (c != job->allow || c == FETCH_ADDR_RESERVED ||
-		    c == FETCH_ADDR_UNKNOWN)) {
+		if (!guard_allows(job, c)) {
 			const void *src = NULL;
 
 			if (a->family == AF_INET)
@@ -592,6 +624,8 @@ job_setup(struct fetch *f, struct fetch_job *job,
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, job);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, job);
 	curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* Prefer a multiplexed stream on an open connection to a new one. */
