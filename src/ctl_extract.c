@@ -4,6 +4,9 @@
  * {"title","byline","published","lang","text","html"} (and "reason" when
  * no text was found).  Works without the daemon: a file, standard input,
  * or an http(s) URL fetched with httpget() (bounded, http(s) only).
+ * `feedctl extract --item ID` asks the daemon to fetch and extract a
+ * stored item's article again (after its feed's rules changed, or a
+ * failure) and prints what it stored.
  */
 #include "config.h"
 
@@ -127,7 +130,36 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: feedctl extract [--url URL] "
-	    "[--content-type TYPE] FILE|-|URL\n");
+	    "[--content-type TYPE] FILE|-|URL\n"
+	    "       feedctl extract --item ID\n");
+}
+
+static int
+extract_item(const char *arg, struct ctl_opts *opts)
+{
+	json_t *reply = NULL, *item, *article;
+	int64_t id;
+	int status;
+
+	if (ctl_parse_id(arg, &id) == -1)
+		return ctl_usage("extract", "extract --item ID",
+		    "an item id is a positive number");
+	status = ctl_run("extract", opts, "org.feedd.ExtractItem",
+	    json_pack("{s:I}", "id", (json_int_t)id), &reply);
+	if (status != CTL_EXIT_OK)
+		return status;
+	item = json_object_get(reply, "item");
+	article = json_object_get(item, "article");
+	if (!json_is_object(article)) {
+		fprintf(stderr, "feedctl extract: item %lld: no article "
+		    "stored\n", (long long)id);
+		status = CTL_EXIT_ERROR;
+	} else if (ctl_print_json(article) == -1)
+		status = CTL_EXIT_ERROR;
+	else
+		status = ctl_finish_output("extract");
+	json_decref(reply);
+	return status;
 }
 
 int
@@ -137,13 +169,14 @@ ctl_extract(int argc, char **argv, struct ctl_opts *opts)
 		CTL_GLOBAL_LONGOPTS,
 		{ "url", required_argument, NULL, 'u' },
 		{ "content-type", required_argument, NULL, 't' },
+		{ "item", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct extract_opts eo = { 0 };
 	struct page page = { 0 };
 	struct article *a = NULL;
-	const char *src, *url = NULL, *ctype = NULL;
+	const char *src, *url = NULL, *ctype = NULL, *item = NULL;
 	char *err = NULL;
 	json_t *o;
 	FILE *f;
@@ -159,6 +192,9 @@ ctl_extract(int argc, char **argv, struct ctl_opts *opts)
 		case 't':
 			ctype = optarg;
 			break;
+		case 'i':
+			item = optarg;
+			break;
 		case 'h':
 			usage();
 			return CTL_EXIT_OK;
@@ -166,6 +202,13 @@ ctl_extract(int argc, char **argv, struct ctl_opts *opts)
 			usage();
 			return CTL_EXIT_USAGE;
 		}
+	}
+	if (item != NULL) {
+		if (optind != argc || url != NULL || ctype != NULL) {
+			usage();
+			return CTL_EXIT_USAGE;
+		}
+		return extract_item(item, opts);
 	}
 	if (optind + 1 != argc) {
 		usage();

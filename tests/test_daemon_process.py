@@ -5,6 +5,7 @@ everything, start-up spreading, socket activation, the service manager's
 notifications, and the daemon driven through feedctl (refresh --wait,
 status, runtime feeds)."""
 
+import json
 import os
 import signal
 import socket
@@ -146,6 +147,20 @@ def test_refresh_waits_for_articles(tap, srv):
                "refresh --wait returns once the article is stored",
                (r.stdout, r.stderr, st, d.log_text()))
         tap.ok(len(srv.seen("/slowpage")) == 1, "the article fetched once")
+        # Re-extraction on demand fetches the page again and prints it.
+        (item_id,), = d.query("SELECT id FROM items")
+        r = feedctl(d, "extract", "--item", str(item_id))
+        try:
+            art = json.loads(r.stdout)
+        except ValueError:
+            art = {}
+        tap.ok(r.returncode == 0 and "full stop" in art.get("text", ""),
+               "extract --item prints the article again", (r.stdout, r.stderr))
+        tap.ok(len(srv.seen("/slowpage")) == 2,
+               "extract --item fetched the page again")
+        r = feedctl(d, "extract", "--item", "999999")
+        tap.ok(r.returncode == 1 and "999999" in r.stderr,
+               "extract --item of an unknown item is an error", r.stderr)
 
 
 def test_retention_on_reload(tap, srv):

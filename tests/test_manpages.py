@@ -86,7 +86,7 @@ def fl_options(text):
 
 
 def command_sections(page, names):
-    """mdoc text of each command's .It Ic item; consecutive items with no
+    """mdoc text of each command's .It Ic items; consecutive items with no
     text between them (read, unread, ...) share the text that follows."""
     lines = page.splitlines()
     starts = []
@@ -102,7 +102,9 @@ def command_sections(page, names):
         end = starts[j + 1][0] if j + 1 < len(starts) else \
             next((x for x in range(i, len(lines))
                   if lines[x].startswith(".Sh") and x > i), len(lines))
-        out[name] = lines[i] + "\n" + "\n".join(lines[starts[j][0] + 1:end])
+        # A command may have several entries (extract FILE, extract --item).
+        out[name] = out.get(name, "") + lines[i] + "\n" + \
+            "\n".join(lines[starts[j][0] + 1:end]) + "\n"
     return out
 
 
