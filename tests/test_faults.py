@@ -366,10 +366,58 @@ def test_socket_dir(tap, srv):
         subprocess.run(["rm", "-rf", top])
 
 
+def test_access(tap, srv):
+    """The real daemon's socket: 0660 as root (0600 for a user's own), and
+    a client of another user refused by SO_PEERCRED even when the file's
+    mode lets it in."""
+    import stat
+    srv.resource("/acc.xml", rss("acc", 1))
+    with Feedd(tap=tap, feeds={"acc": {"url": srv.url("/acc.xml")}}) as d:
+        d.start()
+        if not tap.ok(wait_until(lambda: _connects(d.socket), 10),
+                      "access: daemon up"):
+            return
+        mode = stat.S_IMODE(os.stat(d.socket).st_mode)
+        want = 0o660 if os.geteuid() == 0 else 0o600
+        tap.ok(mode == want, "access: socket mode %o (want %o)"
+               % (mode, want))
+        if os.geteuid() != 0:
+            tap.skip("access: another user", "needs root")
+            return
+        os.chmod(d.socket, 0o666)
+        os.chmod(d.dir, 0o755)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            res = b"error"
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                try:
+                    c = Client(d.socket, timeout=5)
+                    c.call("Status")
+                    res = b"served"
+                except (ConnectionError, OSError):
+                    res = b"refused"
+            finally:
+                os.write(w, res)
+                os._exit(0)
+        os.close(w)
+        out = os.read(r, 100).decode()
+        os.close(r)
+        os.waitpid(pid, 0)
+        tap.ok(out == "refused" and d.wait_log(r"refused", 5),
+               "access: nobody is refused on a 0666 socket (SO_PEERCRED), "
+               "and it is logged", (out, d.log_text()[-1500:]))
+        tap.ok(_connects(d.socket), "access: root still served")
+
+
 def main():
     tap = feeddtest.Tap()
     with httpd.Server() as srv:
-        for fn in (test_kill9, test_disk_full, test_locked, test_socket_dir):
+        for fn in (test_kill9, test_disk_full, test_locked, test_socket_dir,
+                   test_access):
             t0 = time.monotonic()
             fn(tap, srv)
             tap.diag("%s: %.1f s" % (fn.__name__, time.monotonic() - t0))
