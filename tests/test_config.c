@@ -682,6 +682,16 @@ test_feed_errors_one_by_one(void **state)
 		{ "[a]\nurl = http://e.com/\nkeep = ((a{1,100}){1,100})\n",
 		    "f.conf:3: keep: regular expression refused: repetition "
 		    "counts multiply to more than 1000" },
+		/* regcomp's time doubles with each stacked '+' (fuzz_config). */
+		{ "[a]\nurl = http://e.com/\nkeep = https:++++++++++++++++++++\n",
+		    "f.conf:3: keep: regular expression refused: a repetition "
+		    "of a repetition (such as a++) is not supported" },
+		{ "[a]\nurl = http://e.com/\nblock = a{2}*\n",
+		    "f.conf:3: block: regular expression refused: a repetition "
+		    "of a repetition (such as a++) is not supported" },
+		{ "[a]\nurl = http://e.com/\nkeep = ((((a+)+)+)+)+\n",
+		    "f.conf:3: keep: regular expression refused: repetitions "
+		    "nested more than 4 deep" },
 		{ "[a]\nurl = http://e.com/\non_update = ignore\n",
 		    "f.conf:3: on_update: 'ignore' is not keep or unread" },
 		{ "[a]\nurl = http://e.com/\nmax_body = huge\n",
