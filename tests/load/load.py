@@ -148,10 +148,12 @@ class Feeds:
         return fn
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
+    """VmRSS, or RssAnon: the heap without the mapped database (which
+    grows with the database, as SQLite's mmap_size lets it)."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -204,9 +206,11 @@ def main():
             procs.append(pr)
         samples = []
         while time.time() < until:
-            samples.append((round(time.time() - t0), rss_kb(d.proc.pid)))
-            print("t=%4d s  rss %6d kB  fetches %6d" % (
-                samples[-1][0], samples[-1][1], feeds.fetches), flush=True)
+            samples.append((round(time.time() - t0), rss_kb(d.proc.pid),
+                            rss_kb(d.proc.pid, "RssAnon")))
+            print("t=%4d s  rss %6d kB  anon %6d kB  fetches %6d" % (
+                samples[-1][0], samples[-1][1], samples[-1][2],
+                feeds.fetches), flush=True)
             if not d.running():
                 break
             time.sleep(min(10, max(0.1, until - time.time())))
@@ -218,7 +222,8 @@ def main():
             n_err += n_
         for pr in procs:
             pr.join(30)
-        samples.append((round(time.time() - t0), rss_kb(d.proc.pid)))
+        samples.append((round(time.time() - t0), rss_kb(d.proc.pid),
+                        rss_kb(d.proc.pid, "RssAnon")))
         running = d.running()
         # Let fetches in flight finish, then stop and check the store.
         time.sleep(2)
@@ -240,13 +245,15 @@ def main():
                                              feeds.count[int(
                                                  k[1:].split("-")[0])]))
         half = samples[len(samples) // 2:]
-        slope = 0.0
-        if len(half) >= 2 and half[-1][0] > half[0][0]:
+
+        def slope(col):
+            if len(half) < 2 or half[-1][0] <= half[0][0]:
+                return 0.0
             xs = [s[0] for s in half]
-            ys = [s[1] for s in half]
+            ys = [s[col] for s in half]
             mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
             den = sum((x - mx) ** 2 for x in xs) or 1
-            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
+            return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
         res.update({
             "calls": len(lat), "errors": n_err, "error_samples": errors[:5],
             "latency_ms": {"median": round(pct(lat, 0.5) * 1000, 2),
@@ -259,7 +266,13 @@ def main():
             "rss_kb": {"start": samples[0][1],
                        "peak": max(s[1] for s in samples),
                        "end": samples[-1][1],
-                       "second_half_slope_kb_per_min": round(slope * 60, 1)},
+                       "second_half_slope_kb_per_min": round(slope(1) * 60,
+                                                             1)},
+            "anon_kb": {"start": samples[0][2],
+                        "peak": max(s[2] for s in samples),
+                        "end": samples[-1][2],
+                        "second_half_slope_kb_per_min": round(slope(2) * 60,
+                                                              1)},
             "rss_samples": samples, "feedd_running_at_end": running,
             "feedd_exit": rc,
         })
