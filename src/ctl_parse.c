@@ -3,7 +3,7 @@
  * Feeds the file to the push parser in chunks and prints what feedd
  * understands of it as one JSON object (the contract of the shared feed
  * corpus, plus the item key and the fields beyond it).  Items are written
- * one at a time, so the output costs no more memory than the feed.
+ * as the parser finishes them, so memory stays flat in the feed's size.
  */
 #include "config.h"
 
@@ -103,14 +103,35 @@ hints_json(const struct feed_hints *h)
 	return o;
 }
 
-/* Writes the feed as one JSON object, item by item. */
+/*
+ * Items are written as the parser hands them over (parse_opts.item_cb),
+ * so memory stays flat however long the feed; the feed's own fields,
+ * which may come after the items in the document, close the object.
+ */
+struct out {
+	FILE	*f;
+	size_t	 n;
+	int	 err;
+};
+
+static void
+item_cb(struct item *it, void *arg)
+{
+	struct out *o = arg;
+	json_t *j = item_json(it);
+
+	fputs(o->n++ == 0 ? "{\"items\":[" : ",", o->f);
+	if (json_dumpf(j, o->f, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
+		o->err = 1;
+	json_decref(j);
+}
+
+/* The rest of the object after the items. */
 static int
-print_feed(const struct feed *f, FILE *out)
+print_feed(const struct feed *f, struct out *out)
 {
 	json_t *o = json_object();
 	char *s;
-	size_t i;
-	int r = 0;
 
 	json_object_set_new(o, "format",
 	    json_string(feed_format_name(f->format)));
@@ -128,22 +149,14 @@ print_feed(const struct feed *f, FILE *out)
 	json_decref(o);
 	if (s == NULL)
 		return -1;
-	/* "{...}" without its closing brace, then the items. */
-	s[strlen(s) - 1] = '\0';
-	fprintf(out, "%s,\"items\":[", s);
+	/* "],", then the object without its opening brace. */
+	if (out->n == 0)
+		fputs("{\"items\":[", out->f);
+	fprintf(out->f, "],%s\n", s + 1);
 	free(s);
-	for (i = 0; i < f->n_items; i++) {
-		o = item_json(&f->items[i]);
-		if (i > 0)
-			fputc(',', out);
-		if (json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
-			r = -1;
-		json_decref(o);
-	}
-	fputs("]}\n", out);
-	if (fflush(out) != 0 || ferror(out))
-		r = -1;
-	return r;
+	if (fflush(out->f) != 0 || ferror(out->f) || out->err)
+		return -1;
+	return 0;
 }
 
 static void
@@ -162,7 +175,8 @@ ctl_parse(int argc, char **argv, struct ctl_opts *opts)
 		{ "content-type", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct parse_opts po = { 0 };
+	struct out out = { .f = stdout };
+	struct parse_opts po = { .item_cb = item_cb, .item_arg = &out };
 	struct parser *p;
 	struct feed *f = NULL;
 	const char *path, *name;
@@ -224,7 +238,7 @@ ctl_parse(int argc, char **argv, struct ctl_opts *opts)
 		free(err);
 		return CTL_EXIT_ERROR;
 	}
-	r = print_feed(f, stdout);
+	r = print_feed(f, &out);
 	feed_free(f);
 	if (r == -1) {
 		fprintf(stderr, "feedctl: %s: cannot write the output\n", name);

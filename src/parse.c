@@ -76,7 +76,7 @@ builder_item_begin(struct builder *b)
 	if (b->item != NULL)
 		builder_item_end(b);
 	memset(b->item_prio, 0, sizeof(b->item_prio));
-	if (f->n_items >= b->max_items) {
+	if (f->n_items + b->n_handed >= b->max_items) {
 		/* Parsed into a scratch item and thrown away. */
 		b->dropping = true;
 		b->item = xcalloc(1, sizeof(*b->item));
@@ -139,6 +139,13 @@ builder_item_end(struct builder *b)
 		return;
 	}
 	it->key = item_key(it);
+	if (b->item_cb != NULL) {
+		/* Streaming: the slot is used again by the next item. */
+		b->item_cb(it, b->item_arg);
+		item_clear(it);
+		b->feed->n_items--;
+		b->n_handed++;
+	}
 }
 
 static char **
@@ -385,10 +392,14 @@ parser_new(const struct parse_opts *opts)
 		p->content_type = opts->content_type ?
 		    xstrdup(opts->content_type) : NULL;
 		p->opts.max_items = opts->max_items;
+		p->opts.item_cb = opts->item_cb;
+		p->opts.item_arg = opts->item_arg;
 	}
 	p->opts.base_url = p->base_url;
 	p->opts.content_type = p->content_type;
 	builder_init(&p->b, p->opts.max_items);
+	p->b.item_cb = p->opts.item_cb;
+	p->b.item_arg = p->opts.item_arg;
 	return p;
 }
 

@@ -102,6 +102,16 @@ struct parse_opts {
 	const char	*content_type;
 	/* Most items kept (0: PARSE_MAX_ITEMS_DEFAULT). */
 	size_t		 max_items;
+	/*
+	 * When set, each item is handed to item_cb as soon as it is complete
+	 * (its key computed) and then freed, instead of being kept in the
+	 * feed: the parsed feed then has no items (n_items is 0), and memory
+	 * stays flat however long the document.  The callback may take the
+	 * item's strings (setting the fields to NULL); max_items still
+	 * counts the items handed over.
+	 */
+	void		(*item_cb)(struct item *, void *arg);
+	void		*item_arg;
 };
 
 #define PARSE_MAX_ITEMS_DEFAULT 100000

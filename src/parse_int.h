@@ -64,6 +64,10 @@ struct builder {
 	uint8_t		 feed_prio[PF_COUNT];
 	uint8_t		 item_prio[PF_COUNT];
 	int64_t		 feed_published;	/* fallback for feed->updated */
+	/* parse_opts.item_cb: items handed over as they end, not kept. */
+	void		(*item_cb)(struct item *, void *);
+	void		*item_arg;
+	size_t		 n_handed;
 };
 
 void	 builder_init(struct builder *, size_t max_items);
