@@ -1312,7 +1312,8 @@ load_feeds_dir(struct loader *l, bool must_exist)
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		path = path_join(dir, names[i]);
 		/* Skip directories and such, but report broken links. */

@@ -1041,6 +1041,17 @@ test_feeds_dir_missing(void **state)
 	assert_int_equal(cfg->n_feeds, 0);
 	config_free(cfg);
 
+	/* An empty one (or one of other files only) is no error either. */
+	write_file(dir, "feedd.conf", "[feedd]\nfeeds_dir = empty\n");
+	want = xasprintf("%s/empty", dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+	free(want);
+	write_file(dir, "empty/README", "not a feed\n");
+	cfg = NULL;
+	assert_int_equal(config_load(conf, false, &cfg, &errs), 0);
+	assert_int_equal(cfg->n_feeds, 0);
+	config_free(cfg);
+
 	/* One named in feedd.conf may not. */
 	write_file(dir, "feedd.conf", "[feedd]\n\nfeeds_dir = nowhere\n");
 	cfg = NULL;
