@@ -99,44 +99,6 @@ struct prep {
 /* ---- charset ---- */
 
 /*
- * Length of the UTF-8 sequence at s if it is well-formed and complete
- * within n bytes; 0 if it is ill-formed; -1 if it may be a sequence cut
- * short by the end of the buffer.  (RFC 3629 section 4.)
- */
-static int
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	for (i = 1; i < len; i++) {
-		if (i >= n)
-			return -1;
-		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
-			return 0;
-	}
-	return (int)len;
-}
-
-/*
  * Appends [s, s+n) to out as UTF-8 that XML accepts: ill-formed bytes are
  * read as windows-1252, forbidden characters dropped.  Returns how many
  * bytes were used; fewer than n only when the end may be a sequence cut
@@ -176,7 +138,7 @@ clean_utf8(struct buf *out, const char *data, size_t n, bool final)
 			continue;
 		}
 		if (c >= 0x80) {
-			l = utf8_len(s + i, n - i);
+			l = utf8_sequence((const char *)s + i, n - i);
 			/* U+FFFE and U+FFFF are not XML characters. */
 			if (l > 0 && !(l == 3 && c == 0xef &&
 			    s[i + 1] == 0xbf && s[i + 2] >= 0xbe)) {

@@ -213,17 +213,14 @@ str_take(char **dst, char *src)
 	*dst = src;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0 if
- * it is not one.  Follows the table of RFC 3629 section 4.
- */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
+int
+utf8_sequence(const char *str, size_t n)
 {
-	unsigned char c = s[0];
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
 
+	/* The table of RFC 3629 section 4: no overlongs, no surrogates. */
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf)
@@ -242,12 +239,22 @@ utf8_seq_len(const unsigned char *s, size_t n)
 			hi = 0x8f;
 	} else
 		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
+	for (i = 1; i < len; i++) {
+		if (i >= n)
+			return -1;
+		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
 			return 0;
-	return len;
+	}
+	return (int)len;
+}
+
+/* utf8_sequence() for callers to whom a cut-short sequence is ill-formed. */
+static size_t
+utf8_seq_len(const unsigned char *s, size_t n)
+{
+	int len = utf8_sequence((const char *)s, n);
+
+	return len > 0 ? (size_t)len : 0;
 }
 
 /*

@@ -54,6 +54,12 @@ void	 str_set(char **dst, const char *src);
 /* Replaces *dst with src, taking ownership. */
 void	 str_take(char **dst, char *src);
 
+/*
+ * Length in bytes of the UTF-8 sequence at s (n > 0 bytes available) if it
+ * is well-formed (no overlongs or surrogates); 0 if it is ill-formed; -1 if
+ * it may be a well-formed sequence cut short by the end of the n bytes.
+ */
+int	 utf8_sequence(const char *s, size_t n);
 /* True if [s, s+len) is well-formed UTF-8 (no overlongs or surrogates). */
 bool	 utf8_valid(const char *s, size_t len);
 /*

@@ -45,6 +45,16 @@ test_utf8_valid(void **state)
 	assert_false(utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
 	assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 	assert_false(utf8_valid("\xff", 1));
+
+	/* One sequence: its length, 0 if ill-formed, -1 if cut short. */
+	assert_int_equal(utf8_sequence("a", 1), 1);
+	assert_int_equal(utf8_sequence("\xe2\x82\xac", 3), 3);
+	assert_int_equal(utf8_sequence("\xe2\x82", 2), -1);
+	assert_int_equal(utf8_sequence("\xf0\x9f\x98", 3), -1);
+	assert_int_equal(utf8_sequence("\xe2\x41", 2), 0);
+	assert_int_equal(utf8_sequence("\xe0\x80", 2), 0);	/* overlong */
+	assert_int_equal(utf8_sequence("\xed\xa0", 2), 0);	/* surrogate */
+	assert_int_equal(utf8_sequence("\x80", 1), 0);
 }
 
 static void
