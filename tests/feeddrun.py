@@ -11,6 +11,7 @@ Everything lives in one temporary directory that is removed at the end;
 the process is killed if a test fails before stopping it.
 """
 
+import json
 import os
 import re
 import shutil
@@ -72,6 +73,39 @@ def run_parallel(tap, tests, *args):
         if t.is_alive():
             sub.ok(False, sub.name + " finished in time")
         sub.replay(tap)
+
+
+class Client:
+    """A Varlink client of the daemon's socket: call() returns a reply's
+    parameters, or raises RuntimeError on an error reply and
+    ConnectionError when feedd closes the connection."""
+
+    def __init__(self, path, timeout=10):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.buf = b""
+
+    def call(self, method, params=None):
+        """Calls org.feedd.METHOD (or a fully qualified method)."""
+        if "." not in method:
+            method = "org.feedd." + method
+        self.s.sendall(json.dumps({"method": method,
+                                   "parameters": params or {}}).encode()
+                       + b"\0")
+        while b"\0" not in self.buf:
+            data = self.s.recv(1 << 16)
+            if not data:
+                raise ConnectionError("closed by feedd")
+            self.buf += data
+        msg, self.buf = self.buf.split(b"\0", 1)
+        r = json.loads(msg)
+        if "error" in r:
+            raise RuntimeError("%s: %s" % (r["error"], r.get("parameters")))
+        return r.get("parameters", {})
+
+    def close(self):
+        self.s.close()
 
 
 def wait_until(fn, timeout=10.0, step=0.02):

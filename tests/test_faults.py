@@ -16,11 +16,9 @@ for that feed, the daemon keeps serving and, once space returns, the next
 retry stores the items without anyone asking.  Locked database: another
 process holds a write transaction for 4 s; the same."""
 
-import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,39 +30,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import feeddtest  # noqa: E402
 import httpd  # noqa: E402
-from feeddrun import Feedd, wait_until  # noqa: E402
+from feeddrun import Client, Feedd, wait_until  # noqa: E402
 
 KILLS = int(os.environ.get("FAULTS_KILLS", "50"))
-IF = "org.feedd."
-
-
-class Client:
-    """Varlink over the daemon's socket: call() returns the reply's
-    parameters, or raises on an error reply or a dead connection."""
-
-    def __init__(self, path, timeout=10):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
-        self.buf = b""
-
-    def call(self, method, params=None):
-        self.s.sendall(json.dumps({"method": IF + method,
-                                   "parameters": params or {}}).encode()
-                       + b"\0")
-        while b"\0" not in self.buf:
-            data = self.s.recv(1 << 16)
-            if not data:
-                raise ConnectionError("closed")
-            self.buf += data
-        msg, self.buf = self.buf.split(b"\0", 1)
-        r = json.loads(msg)
-        if "error" in r:
-            raise RuntimeError("%s: %s" % (r["error"], r.get("parameters")))
-        return r.get("parameters", {})
-
-    def close(self):
-        self.s.close()
 
 
 def rss(name, n):

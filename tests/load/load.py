@@ -25,7 +25,6 @@ import json
 import multiprocessing
 import os
 import random
-import socket
 import sqlite3
 import sys
 import threading
@@ -35,33 +34,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import feeddrun  # noqa: E402
+from feeddrun import Client  # noqa: E402
 import feeddtest  # noqa: E402
 import httpd  # noqa: E402
 
-IF = "org.feedd."
-
-
-class Client:
-    def __init__(self, path, timeout=30):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
-        self.buf = b""
-
-    def call(self, method, params=None):
-        self.s.sendall(json.dumps({"method": IF + method,
-                                   "parameters": params or {}}).encode()
-                       + b"\0")
-        while b"\0" not in self.buf:
-            data = self.s.recv(1 << 16)
-            if not data:
-                raise ConnectionError("closed by feedd")
-            self.buf += data
-        msg, self.buf = self.buf.split(b"\0", 1)
-        r = json.loads(msg)
-        if "error" in r:
-            raise RuntimeError("%s %s" % (r["error"], r.get("parameters")))
-        return r.get("parameters", {})
 
 
 def client_proc(sock, n_threads, n_feeds, until, seed, out):
