@@ -542,24 +542,9 @@ sanitize_items(struct feed *f, const char *base)
 {
 	size_t i;
 
-	for (i = 0; i < f->n_items; i++) {
-		char **fields[] = { &f->items[i].summary,
-		    &f->items[i].content };
-		size_t j;
-
-		for (j = 0; j < ARRAY_SIZE(fields); j++) {
-			char *h = *fields[j];
-
-			if (h == NULL)
-				continue;
-			*fields[j] = sanitize_html(h, strlen(h), base);
-			free(h);
-			if (*fields[j][0] == '\0') {	/* nothing safe in it */
-				free(*fields[j]);
-				*fields[j] = NULL;
-			}
-		}
-	}
+	/* Also the items' plain text, from the same parse, for the store. */
+	for (i = 0; i < f->n_items; i++)
+		sanitize_item(&f->items[i], base);
 }
 
 /* fulltext = auto: no content, short content, or a "read more" ending. */

@@ -501,23 +501,15 @@ html_escape(struct buf *out, const char *s, size_t len, bool attr)
 /* Pending separators, weakest first. */
 enum sep { SEP_NONE, SEP_SPACE, SEP_LINE, SEP_PARA };
 
-struct text_state {
-	struct buf	*out;
-	size_t		 start;		/* where this text began in out */
-	enum sep	 pending;
-	int		 pre;		/* depth of <pre> elements */
-	int		 math;		/* depth of MathML <math> elements */
-};
-
 static void
-want(struct text_state *ts, enum sep s)
+want(struct html_text *ts, int s)
 {
 	if (ts->pending < s)
 		ts->pending = s;
 }
 
 static void
-flush_sep(struct text_state *ts)
+flush_sep(struct html_text *ts)
 {
 	if (ts->out->len > ts->start) {
 		switch (ts->pending) {
@@ -530,7 +522,7 @@ flush_sep(struct text_state *ts)
 			buf_putc(ts->out, '\n');
 			break;
 		case SEP_PARA:
-			buf_puts(ts->out, "\n\n");
+			buf_append(ts->out, "\n\n", 2);
 			break;
 		}
 	}
@@ -543,8 +535,19 @@ is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-static void
-text_append(struct text_state *ts, const char *s)
+void
+html_text_init(struct html_text *ts, struct buf *out)
+{
+	memset(ts, 0, sizeof(*ts));
+	if (out->data == NULL)
+		buf_puts(out, "");
+	ts->out = out;
+	ts->start = 0;
+	ts->pending = SEP_PARA;
+}
+
+void
+html_text_chars(struct html_text *ts, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t run;
@@ -590,26 +593,22 @@ text_append(struct text_state *ts, const char *s)
 }
 
 static bool
-text_enter_cb(xmlNode *n, void *arg)
+is_pre(const char *tag)
 {
-	struct text_state *ts = arg;
-	const char *tag;
+	return strcmp(tag, "pre") == 0 || strcmp(tag, "listing") == 0 ||
+	    strcmp(tag, "xmp") == 0 || strcmp(tag, "plaintext") == 0;
+}
 
-	switch (n->type) {
-	case XML_TEXT_NODE:
-	case XML_CDATA_SECTION_NODE:
-		if (n->content != NULL)
-			text_append(ts, (const char *)n->content);
-		return false;
-	case XML_ELEMENT_NODE:
-		break;
-	case XML_DOCUMENT_NODE:
-	case XML_HTML_DOCUMENT_NODE:
-		return true;
-	default:
-		return false;
-	}
-	tag = (const char *)n->name;
+static bool
+is_cell(const char *tag)
+{
+	return (tag[0] == 't' && (tag[1] == 'd' || tag[1] == 'h') &&
+	    tag[2] == '\0');
+}
+
+bool
+html_text_enter(struct html_text *ts, const char *tag)
+{
 	if (html_is_hidden(tag))
 		return false;
 	/* MathML: each symbol, number and operator apart. */
@@ -629,23 +628,16 @@ text_enter_cb(xmlNode *n, void *arg)
 	}
 	if (html_is_block(tag)) {
 		want(ts, SEP_PARA);
-		if (strcmp(tag, "pre") == 0 || strcmp(tag, "listing") == 0 ||
-		    strcmp(tag, "xmp") == 0 || strcmp(tag, "plaintext") == 0)
+		if (is_pre(tag))
 			ts->pre++;
-	} else if (strcmp(tag, "td") == 0 || strcmp(tag, "th") == 0)
+	} else if (is_cell(tag))
 		want(ts, SEP_SPACE);
 	return true;
 }
 
-static void
-text_leave_cb(xmlNode *n, void *arg)
+void
+html_text_leave(struct html_text *ts, const char *tag)
 {
-	struct text_state *ts = arg;
-	const char *tag;
-
-	if (n->type != XML_ELEMENT_NODE)
-		return;
-	tag = (const char *)n->name;
 	if (ts->math > 0) {
 		want(ts, SEP_SPACE);
 		if (strcmp(tag, "math") == 0)
@@ -654,23 +646,46 @@ text_leave_cb(xmlNode *n, void *arg)
 	}
 	if (html_is_block(tag)) {
 		want(ts, SEP_PARA);
-		if (strcmp(tag, "pre") == 0 || strcmp(tag, "listing") == 0 ||
-		    strcmp(tag, "xmp") == 0 || strcmp(tag, "plaintext") == 0)
+		if (is_pre(tag))
 			ts->pre--;
-	} else if (strcmp(tag, "td") == 0 || strcmp(tag, "th") == 0)
+	} else if (is_cell(tag))
 		want(ts, SEP_SPACE);
+}
+
+static bool
+text_enter_cb(xmlNode *n, void *arg)
+{
+	struct html_text *ts = arg;
+
+	switch (n->type) {
+	case XML_TEXT_NODE:
+	case XML_CDATA_SECTION_NODE:
+		if (n->content != NULL)
+			html_text_chars(ts, (const char *)n->content);
+		return false;
+	case XML_ELEMENT_NODE:
+		return html_text_enter(ts, (const char *)n->name);
+	case XML_DOCUMENT_NODE:
+	case XML_HTML_DOCUMENT_NODE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+text_leave_cb(xmlNode *n, void *arg)
+{
+	if (n->type == XML_ELEMENT_NODE)
+		html_text_leave(arg, (const char *)n->name);
 }
 
 void
 html_node_text(struct buf *out, const xmlNode *node)
 {
-	struct text_state ts = { 0 };
+	struct html_text ts;
 
-	if (out->data == NULL)
-		buf_puts(out, "");
-	ts.out = out;
-	ts.start = 0;
-	ts.pending = SEP_PARA;
+	html_text_init(&ts, out);
 	if (node != NULL)
 		html_walk((xmlNode *)node, text_enter_cb, text_leave_cb, &ts);
 }

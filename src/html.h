@@ -35,6 +35,27 @@ char	*html_to_text(const char *html, size_t len);
 void	 html_node_text(struct buf *out, const xmlNode *node);
 
 /*
+ * The same text built by a walk of one's own (the sanitizer's, which
+ * writes the text of what it keeps while it writes the HTML): init, then
+ * html_text_enter() and html_text_leave() around each element's content
+ * and html_text_chars() for each text node.  html_text_enter() returns
+ * false when the element's content is not text (script, <br> ...); its
+ * leave is still due.
+ */
+struct html_text {
+	struct buf	*out;
+	size_t		 start;		/* where this text began in out */
+	int		 pending;	/* separator due before the next text */
+	int		 pre;		/* depth of <pre> elements */
+	int		 math;		/* depth of MathML <math> elements */
+};
+
+void	 html_text_init(struct html_text *, struct buf *out);
+bool	 html_text_enter(struct html_text *, const char *tag);
+void	 html_text_leave(struct html_text *, const char *tag);
+void	 html_text_chars(struct html_text *, const char *s);
+
+/*
  * Parsing stops after this many elements: twenty times what the largest
  * real pages have, and what keeps a hostile page's tree (and the memory
  * and time spent on it) bounded.

@@ -332,6 +332,7 @@ item_clear(struct item *it)
 	free(it->comments);
 	free(it->image);
 	free(it->key);
+	free(it->text);
 	for (i = 0; i < it->n_enclosures; i++) {
 		free(it->enclosures[i].url);
 		free(it->enclosures[i].type);

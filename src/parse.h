@@ -65,6 +65,12 @@ struct item {
 	 * summary).  Filled by the parser for every item.
 	 */
 	char		*key;
+	/*
+	 * Not filled by the parser: the plain text of content, else of
+	 * summary, as dedup_body_text() gives it, set by sanitize_item()
+	 * from the parse it makes anyway; the store uses it when set.
+	 */
+	char		*text;
 };
 
 /* What the publisher says about polling (0 / -1 when not given). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "html.h"
+#include "parse.h"
 #include "sanitize.h"
 #include "url.h"
 #include "util.h"
@@ -327,7 +328,9 @@ emit_attr(struct buf *out, const char *name, const char *value,
 		/* Already escaped by sanitize_srcset(). */
 		if ((v = sanitize_srcset(base_url, value)) == NULL)
 			return false;
-		buf_printf(out, " srcset=\"%s\"", v);
+		buf_puts(out, " srcset=\"");
+		buf_puts(out, v);
+		buf_putc(out, '"');
 		free(v);
 		return true;
 	} else if (strcmp(name, "width") == 0 || strcmp(name, "height") == 0 ||
@@ -341,7 +344,9 @@ emit_attr(struct buf *out, const char *name, const char *value,
 		    strcmp(value, "auto") != 0)
 			return false;
 	}
-	buf_printf(out, " %s=\"", name);
+	buf_putc(out, ' ');
+	buf_puts(out, name);
+	buf_append(out, "=\"", 2);
 	html_escape(out, value, strlen(value), true);
 	buf_putc(out, '"');
 	free(v);
@@ -393,7 +398,8 @@ emit_start(struct buf *out, const xmlNode *n, const char *base_url)
 		    strcmp((const char *)n->parent->name, "picture") != 0)
 			return false;
 	}
-	buf_printf(out, "<%s", tag);
+	buf_putc(out, '<');
+	buf_puts(out, tag);
 	for (a = n->properties; a != NULL; a = a->next) {
 		const char *name = (const char *)a->name, *value;
 
@@ -421,20 +427,32 @@ emit_start(struct buf *out, const xmlNode *n, const char *base_url)
 	return true;
 }
 
+/* What is due when an element is left (the emit stack's flags). */
+#define DUE_END		0x1	/* its end tag */
+#define DUE_TEXT	0x2	/* html_text_leave() */
+#define DUE_SHOW	0x4	/* text hidden inside it shows again */
+
 struct emit_state {
 	struct buf	*out;
 	const char	*base_url;
 	const xmlNode	*root;
 	bool		 skip_root;	/* a document: emit its children */
-	/* Per open element: whether its end tag is due. */
-	char		*stack;
+	/*
+	 * The plain text of the output (NULL: not wanted), as html_to_text()
+	 * would read it back: only what is emitted counts, each element as
+	 * the HTML parser will nest it when it reads the output again.
+	 */
+	struct html_text *text;
+	size_t		 hidden;	/* open elements whose content is no text */
+	/* Per open element: what is due when it is left. */
+	unsigned char	*stack;
 	size_t		 depth;
 	size_t		 cap;
 	size_t		 emitted;	/* open emitted elements */
 };
 
 static void
-push(struct emit_state *es, char c)
+push(struct emit_state *es, unsigned char c)
 {
 	if (es->depth == es->cap) {
 		es->cap = es->cap ? es->cap * 2 : 64;
@@ -443,19 +461,51 @@ push(struct emit_state *es, char c)
 	es->stack[es->depth++] = c;
 }
 
+/*
+ * The text of an emitted element: what is due on leaving it.  A void
+ * element the parser knows to be empty (br, img, hr) has no content when
+ * the output is read again, so what the sanitizer visits inside it (libxml2
+ * nests HTML5's void elements it does not know, such as <source>, around
+ * what follows) is read as following it: entered and left at once.
+ */
+static unsigned char
+text_enter(struct emit_state *es, const xmlNode *n, bool is_void)
+{
+	const char *tag = (const char *)n->name;
+	const htmlElemDesc *desc;
+
+	if (es->text == NULL || es->hidden > 0)
+		return 0;
+	if (is_void && (desc = htmlTagLookup(n->name)) != NULL &&
+	    desc->empty) {
+		html_text_enter(es->text, tag);
+		html_text_leave(es->text, tag);
+		return 0;
+	}
+	if (html_text_enter(es->text, tag))
+		return DUE_TEXT;
+	es->hidden++;
+	return DUE_TEXT | DUE_SHOW;
+}
+
 static bool
 emit_enter_cb(xmlNode *n, void *arg)
 {
 	struct emit_state *es = arg;
 	const char *tag;
 	enum action act;
+	bool is_void;
 
 	switch (n->type) {
 	case XML_TEXT_NODE:
 	case XML_CDATA_SECTION_NODE:
-		if (n->content != NULL)
+		if (n->content != NULL) {
 			html_escape(es->out, (const char *)n->content,
 			    strlen((const char *)n->content), false);
+			if (es->text != NULL && es->hidden == 0)
+				html_text_chars(es->text,
+				    (const char *)n->content);
+		}
 		return false;
 	case XML_ELEMENT_NODE:
 		break;
@@ -482,16 +532,17 @@ emit_enter_cb(xmlNode *n, void *arg)
 		/* A link without target keeps its text; an image goes. */
 		return strcmp(tag, "a") == 0;
 	}
-	if (html_is_void(tag)) {
+	is_void = html_is_void(tag);
+	if (is_void) {
 		/*
 		 * No end tag.  libxml2 2.9 does not know HTML5's void elements
 		 * (source, wbr, ...) and nests what follows them inside: visit
 		 * those children as the siblings they are.
 		 */
-		push(es, 0);
+		push(es, text_enter(es, n, true));
 		return true;
 	}
-	push(es, 1);
+	push(es, DUE_END | text_enter(es, n, false));
 	es->emitted++;
 	return true;
 }
@@ -500,16 +551,24 @@ static void
 emit_leave_cb(xmlNode *n, void *arg)
 {
 	struct emit_state *es = arg;
+	unsigned char due;
 
 	if (n->type != XML_ELEMENT_NODE && n->type != XML_DOCUMENT_NODE &&
 	    n->type != XML_HTML_DOCUMENT_NODE)
 		return;
 	if (es->depth == 0)
 		return;
-	if (es->stack[--es->depth]) {
-		buf_printf(es->out, "</%s>", (const char *)n->name);
+	due = es->stack[--es->depth];
+	if (due & DUE_END) {
+		buf_append(es->out, "</", 2);
+		buf_puts(es->out, (const char *)n->name);
+		buf_putc(es->out, '>');
 		es->emitted--;
 	}
+	if (due & DUE_TEXT)
+		html_text_leave(es->text, (const char *)n->name);
+	if (due & DUE_SHOW)
+		es->hidden--;
 }
 
 void
@@ -543,26 +602,88 @@ doc_body(htmlDocPtr doc)
 	return root;
 }
 
-char *
-sanitize_html(const char *html, size_t len, const char *base_url)
+/* As dedup_body_text() tells text from none. */
+static bool
+has_text(const char *s)
 {
-	struct buf out = { 0 };
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\n' && *s != '\t' && *s != '\r')
+			return true;
+	return false;
+}
+
+char *
+sanitize_html_text(const char *html, size_t len, const char *base_url,
+    char **ret_text)
+{
+	struct buf out = { 0 }, text = { 0 };
+	struct html_text ts;
 	struct emit_state es = { 0 };
 	htmlDocPtr doc;
 	xmlNode *body;
 
 	buf_puts(&out, "");
-	if (html == NULL || (doc = html_parse_utf8(html, len)) == NULL)
-		return buf_take(&out);
-	if ((body = doc_body(doc)) != NULL) {
-		/* The body's (or root's) children, not the wrapper. */
-		es.out = &out;
-		es.base_url = base_url;
-		es.root = body;
-		es.skip_root = true;
-		html_walk(body, emit_enter_cb, emit_leave_cb, &es);
-		free(es.stack);
+	if (ret_text != NULL) {
+		html_text_init(&ts, &text);
+		es.text = &ts;
 	}
-	xmlFreeDoc(doc);
+	if (html != NULL && (doc = html_parse_utf8(html, len)) != NULL) {
+		if ((body = doc_body(doc)) != NULL) {
+			/* The body's (or root's) children, not the wrapper. */
+			es.out = &out;
+			es.base_url = base_url;
+			es.root = body;
+			es.skip_root = true;
+			html_walk(body, emit_enter_cb, emit_leave_cb, &es);
+			free(es.stack);
+		}
+		xmlFreeDoc(doc);
+	}
+	if (ret_text != NULL) {
+		if (text.data != NULL && has_text(text.data))
+			*ret_text = buf_take(&text);
+		else {
+			*ret_text = NULL;
+			buf_free(&text);
+		}
+	}
 	return buf_take(&out);
+}
+
+char *
+sanitize_html(const char *html, size_t len, const char *base_url)
+{
+	return sanitize_html_text(html, len, base_url, NULL);
+}
+
+/* One field in place: NULL if nothing safe is left in it. */
+static void
+sanitize_field(char **field, const char *base_url, char **ret_text)
+{
+	char *h = *field;
+
+	if (h == NULL) {
+		if (ret_text != NULL)
+			*ret_text = NULL;
+		return;
+	}
+	*field = sanitize_html_text(h, strlen(h), base_url, ret_text);
+	free(h);
+	if (**field == '\0') {
+		free(*field);
+		*field = NULL;
+	}
+}
+
+void
+sanitize_item(struct item *it, const char *base_url)
+{
+	char *text = NULL;
+
+	free(it->text);
+	it->text = NULL;
+	sanitize_field(&it->content, base_url, &it->text);
+	sanitize_field(&it->summary, base_url, it->text == NULL ? &text : NULL);
+	if (it->text == NULL)
+		it->text = text;
 }

@@ -23,6 +23,8 @@
 
 #include "util.h"
 
+struct item;
+
 #define SANITIZE_MAX_DEPTH	200
 
 /*
@@ -31,6 +33,21 @@
  * it they stay relative.  Never NULL; caller frees.
  */
 char	*sanitize_html(const char *html, size_t len, const char *base_url);
+
+/*
+ * sanitize_html() that also sets *ret_text to the plain text of the
+ * result, the very text html_to_text() reads from it (NULL if that is
+ * only white space), from the one parse: caller frees both.
+ */
+char	*sanitize_html_text(const char *html, size_t len, const char *base_url,
+	    char **ret_text);
+
+/*
+ * Sanitizes an item's summary and content in place (a field with nothing
+ * safe in it becomes NULL) and sets its text to what dedup_body_text()
+ * returns for the result, without parsing it again.
+ */
+void	 sanitize_item(struct item *, const char *base_url);
 
 /*
  * Appends the sanitized form of the subtree at node (the node included,

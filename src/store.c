@@ -1782,7 +1782,8 @@ update_item(struct apply_ctx *c, int64_t id, const struct item *it,
 	char *old_title = NULL, *old_body = NULL, *old_article = NULL;
 	int rc;
 
-	text = dedup_body_text(it->content, it->summary);
+	text = it->text != NULL ? xstrdup(it->text) :
+	    dedup_body_text(it->content, it->summary);
 	body = capped(text, MAX_BODY);
 	free(text);
 	title = capped(it->title, MAX_SHORT);
@@ -1890,7 +1891,8 @@ insert_item(struct apply_ctx *c, const struct item *it, const char *key,
 	size_t nb;
 	int rc = -1;
 
-	title = dedup_body_text(it->content, it->summary);
+	title = it->text != NULL ? xstrdup(it->text) :
+	    dedup_body_text(it->content, it->summary);
 	body = capped(title, MAX_BODY);
 	free(title);
 	title = capped(it->title, MAX_SHORT);

@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include "dedup.h"
+#include "html.h"
+#include "parse.h"
 #include "sanitize.h"
 #include "util.h"
 
@@ -194,6 +197,134 @@ test_deep_nesting_bounded(void **state)
 	buf_free(&b);
 }
 
+/* The text of the output from the one parse: written by hand. */
+static void
+check_text(const char *html, const char *want_html, const char *want_text)
+{
+	char *text, *got = sanitize_html_text(html, strlen(html), BASE, &text);
+
+	assert_string_equal(got, want_html);
+	if (want_text == NULL)
+		assert_null(text);
+	else {
+		assert_non_null(text);
+		assert_string_equal(text, want_text);
+	}
+	free(text);
+	free(got);
+}
+
+static void
+test_text_from_one_parse(void **state)
+{
+	(void)state;
+	check_text("<p>One <b>two</b></p><script>x()</script>"
+	    "<form><div>Three</div></form>",
+	    "<p>One <b>two</b></p><div>Three</div>", "One two\n\nThree");
+	/* Unwrapped blocks (center) leave no paragraph in the output. */
+	check_text("<b>a</b><center>b</center>c", "<b>a</b>bc", "abc");
+	check_text("<p>x<br>y<br><br>z</p>", "<p>x<br>y<br><br>z</p>",
+	    "x\ny\n\nz");
+	check_text("<pre>  a\n\n b</pre>", "<pre>  a\n\n b</pre>",
+	    "  a\n\n b");
+	check_text("<table><tr><td>1</td><td>2</td></tr></table>",
+	    "<table><tr><td>1</td><td>2</td></tr></table>", "1 2");
+	check_text("fish &amp;&nbsp;chips &lt;3", "<p>fish &amp;\xc2\xa0"
+	    "chips &lt;3</p>", "fish & chips <3");
+	check_text("a<hr>b", "<p>a</p><hr>b", "a\n\nb");
+	/* Nothing but an image, or only white space: no text. */
+	check_text("<img src=\"/i.png\">",
+	    "<img src=\"https://example.com/i.png\">", NULL);
+	check_text("<p> \n </p>", "<p> \n </p>", NULL);
+	check_text("", "", NULL);
+}
+
+/* The text is what html_to_text() reads from the output, parsed again. */
+static void
+test_text_as_reparsed(void **state)
+{
+	static const char *const cases[] = {
+		"<div><p>a</p>b<span>c</span><ul><li>d<li>e</ul></div>",
+		"<picture><source srcset=\"/a.webp\"><img src=\"/a.jpg\">"
+		    "fallback</picture> after",
+		"long<wbr>word and<wbr> more",
+		"<font>x</font><div>y</div><font>z</font>",
+		"<p>a<table><tr><th>h</th><td>c<br>d</td></tr></table>e",
+		"<h1>T</h1><blockquote><p>q</p></blockquote><pre>\n\n p\n</pre>",
+		"<a>no link</a> <a href=\"javascript:x\">bad</a> "
+		    "<a href=\"/ok\">ok</a>",
+		"<figure><img src=/x.png><figcaption>cap</figcaption></figure>",
+		"<ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby>字",
+		"<math><mi>x</mi><mo>=</mo><mn>1</mn></math> text",
+		"<p>one</p>\n\n<p>two</p>\n<!-- c --><style>p{}</style>three",
+		"<col><colgroup><col></colgroup>x",
+	};
+	char *text, *out, *want;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		out = sanitize_html_text(cases[i], strlen(cases[i]), BASE,
+		    &text);
+		want = html_to_text(out, strlen(out));
+		if (text == NULL)
+			assert_string_equal(want, "");
+		else if (strcmp(text, want) != 0)
+			fail_msg("%s: one parse '%s', parsed again '%s'",
+			    cases[i], text, want);
+		free(want);
+		free(text);
+		free(out);
+	}
+}
+
+static void
+clear(struct item *it)
+{
+	free(it->content);
+	free(it->summary);
+	free(it->text);
+	memset(it, 0, sizeof(*it));
+}
+
+static void
+test_item(void **state)
+{
+	struct item it = { 0 };
+	char *want;
+
+	(void)state;
+	/* Content with no text: the summary's text. */
+	it.content = xstrdup("<img src=\"/i.png\"><script>s</script>");
+	it.summary = xstrdup("<p>Summary <i>text</i></p><iframe></iframe>");
+	sanitize_item(&it, BASE);
+	assert_string_equal(it.content,
+	    "<img src=\"https://example.com/i.png\">");
+	assert_string_equal(it.summary, "<p>Summary <i>text</i></p>");
+	assert_string_equal(it.text, "Summary text");
+	want = dedup_body_text(it.content, it.summary);
+	assert_string_equal(it.text, want);
+	free(want);
+	clear(&it);
+
+	/* Nothing safe left: the fields go, and there is no text. */
+	it.content = xstrdup("<script>alert(1)</script>");
+	it.summary = xstrdup(" ");
+	it.text = xstrdup("stale");
+	sanitize_item(&it, BASE);
+	assert_null(it.content);
+	assert_null(it.summary);
+	assert_null(it.text);
+	clear(&it);
+
+	/* Content wins over summary. */
+	it.content = xstrdup("Full <em>story</em>");
+	it.summary = xstrdup("Teaser");
+	sanitize_item(&it, NULL);
+	assert_string_equal(it.text, "Full story");
+	clear(&it);
+}
+
 int
 main(void)
 {
@@ -206,6 +337,9 @@ main(void)
 		cmocka_unit_test(test_images),
 		cmocka_unit_test(test_escaping_and_utf8),
 		cmocka_unit_test(test_deep_nesting_bounded),
+		cmocka_unit_test(test_text_from_one_parse),
+		cmocka_unit_test(test_text_as_reparsed),
+		cmocka_unit_test(test_item),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
