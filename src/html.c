@@ -201,12 +201,57 @@ html_parse_decoded(const char *s, size_t len)
 	return doc;
 }
 
+/*
+ * True if clean_utf8() would leave s as it is: well-formed UTF-8 without
+ * NUL, DEL or C0 controls but white space.  Eight bytes at a time while
+ * they are printable ASCII.
+ */
+static bool
+is_clean_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	uint64_t v, del;
+	uint32_t cp;
+	size_t i = 0, end, n;
+
+	while (i < len) {
+		if (i + 8 <= len) {
+			memcpy(&v, p + i, 8);
+			del = v ^ (0x7f * ones);
+			/* Bytes >= 0x80, < 0x20 or 0x7f (a few false alarms). */
+			if (((v | ((v - 0x20 * ones) & ~v) |
+			    ((del - ones) & ~del)) & high) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		for (end = i + 8 < len ? i + 8 : len; i < end; ) {
+			if (p[i] >= 0x80) {
+				/* 1: not the start of a well-formed sequence. */
+				if ((n = utf8_decode(s + i, len - i, &cp)) == 1)
+					return false;
+				i += n;
+			} else if ((p[i] < 0x20 && p[i] != '\t' &&
+			    p[i] != '\n' && p[i] != '\r') || p[i] == 0x7f)
+				return false;
+			else
+				i++;
+		}
+	}
+	return true;
+}
+
 htmlDocPtr
 html_parse_utf8(const char *html, size_t len)
 {
 	struct buf b = { 0 };
 	htmlDocPtr doc;
 
+	/* Item HTML from the feed parser is clean already: no copy. */
+	if (is_clean_utf8(html, len))
+		return html_parse_decoded(html, len);
 	clean_utf8(&b, html, len);
 	buf_puts(&b, "");
 	doc = html_parse_decoded(b.data, b.len);
@@ -470,6 +515,10 @@ html_escape(struct buf *out, const char *s, size_t len, bool attr)
 	const char *rep;
 
 	for (i = 0; i < len; i++) {
+		/* Most bytes need nothing: one test for all of them. */
+		if ((unsigned char)s[i] > '>' || (s[i] != '&' && s[i] != '<' &&
+		    s[i] != '>' && s[i] != '"'))
+			continue;
 		switch (s[i]) {
 		case '&':
 			rep = "&amp;";
@@ -535,6 +584,12 @@ is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+/* Bytes that may end a word: NUL, white space, the lead of U+00A0. */
+static const bool stops_word[256] = {
+	[0] = true, [' '] = true, ['\t'] = true, ['\n'] = true,
+	['\r'] = true, ['\f'] = true, [0xc2] = true,
+};
+
 void
 html_text_init(struct html_text *ts, struct buf *out)
 {
@@ -583,8 +638,8 @@ html_text_chars(struct html_text *ts, const char *s)
 			p += 2;
 			continue;
 		}
-		for (run = 0; p[run] != '\0' && !is_space(p[run]) &&
-		    !(p[run] == 0xc2 && p[run + 1] == 0xa0); run++)
+		for (run = 0; !stops_word[p[run]] ||
+		    (p[run] == 0xc2 && p[run + 1] != 0xa0); run++)
 			;
 		flush_sep(ts);
 		buf_append(ts->out, p, run);
