@@ -584,12 +584,6 @@ is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-/* Bytes that may end a word: NUL, white space, the lead of U+00A0. */
-static const bool stops_word[256] = {
-	[0] = true, [' '] = true, ['\t'] = true, ['\n'] = true,
-	['\r'] = true, ['\f'] = true, [0xc2] = true,
-};
-
 void
 html_text_init(struct html_text *ts, struct buf *out)
 {
@@ -605,7 +599,9 @@ void
 html_text_chars(struct html_text *ts, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t run;
+	unsigned char *r, *w, *end;
+	size_t n, at;
+	bool space;
 
 	if (ts->pre > 0) {
 		/* Kept as written, blank lines included. */
@@ -626,25 +622,49 @@ html_text_chars(struct html_text *ts, const char *s)
 		}
 		return;
 	}
-	while (*p != '\0') {
-		if (is_space(*p)) {
-			want(ts, SEP_SPACE);
+	/* White space before the first word adds to what is pending. */
+	for (;;) {
+		if (is_space(*p))
 			p++;
-			continue;
-		}
-		/* U+00A0 no-break space: a space in plain text. */
-		if (p[0] == 0xc2 && p[1] == 0xa0) {
-			want(ts, SEP_SPACE);
+		else if (p[0] == 0xc2 && p[1] == 0xa0)	/* U+00A0 */
 			p += 2;
-			continue;
-		}
-		for (run = 0; !stops_word[p[run]] ||
-		    (p[run] == 0xc2 && p[run + 1] != 0xa0); run++)
-			;
-		flush_sep(ts);
-		buf_append(ts->out, p, run);
-		p += run;
+		else
+			break;
+		want(ts, SEP_SPACE);
 	}
+	if (*p == '\0')
+		return;
+	flush_sep(ts);
+	/*
+	 * The rest copied as it is, then each run of white space (U+00A0
+	 * no-break space included) made one space in place: two passes over
+	 * the bytes instead of a call per word.  A run at the end is only
+	 * pending, for what follows to decide.
+	 */
+	n = strlen((const char *)p);
+	at = ts->out->len;
+	buf_append(ts->out, p, n);
+	r = w = (unsigned char *)ts->out->data + at;
+	end = r + n;
+	space = false;
+	while (r < end) {
+		if (is_space(*r)) {
+			space = true;
+			r++;
+		} else if (r[0] == 0xc2 && r + 1 < end && r[1] == 0xa0) {
+			space = true;
+			r += 2;
+		} else {
+			if (space)
+				*w++ = ' ';
+			space = false;
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	ts->out->len = (size_t)((char *)w - ts->out->data);
+	if (space)
+		want(ts, SEP_SPACE);
 }
 
 static bool
