@@ -6,7 +6,8 @@
  * or an http(s) URL fetched with httpget() (bounded, http(s) only).
  * `feedctl extract --item ID` asks the daemon to fetch and extract a
  * stored item's article again (after its feed's rules changed, or a
- * failure) and prints what it stored.
+ * failure) and prints what it stored; `--feed NAME` does it for a feed's
+ * newest items.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #include "httpget.h"
 #include "url.h"
 #include "util.h"
+#include "varlink.h"
 
 /* Limits of a fetch from the command line. */
 #define FETCH_MAX_BYTES		(16 * 1024 * 1024)
@@ -131,7 +134,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: feedctl extract [--url URL] "
 	    "[--content-type TYPE] FILE|-|URL\n"
-	    "       feedctl extract --item ID\n");
+	    "       feedctl extract --item ID\n"
+	    "       feedctl extract --feed NAME [--limit N] [--wait]\n");
 }
 
 static int
@@ -162,6 +166,36 @@ extract_item(const char *arg, struct ctl_opts *opts)
 	return status;
 }
 
+static int
+extract_feed(const char *name, const char *limit_arg, bool wait,
+    struct ctl_opts *opts)
+{
+	json_t *params, *reply = NULL;
+	json_int_t queued;
+	int64_t limit = 100;
+	int status;
+
+	if (limit_arg != NULL && (ctl_parse_id(limit_arg, &limit) == -1 ||
+	    limit > 10000))
+		return ctl_usage("extract", "extract --feed NAME [--limit N] "
+		    "[--wait]", "--limit takes 1 to 10000");
+	params = json_pack("{s:o,s:I,s:b}", "feed", varlink_json_string(name),
+	    "limit", (json_int_t)limit, "wait", wait);
+	status = ctl_run("extract", opts, "org.feedd.ExtractFeed", params,
+	    &reply);
+	if (status != CTL_EXIT_OK)
+		return status;
+	queued = json_integer_value(json_object_get(reply, "queued"));
+	if (opts->json)
+		ctl_print_json(reply);
+	else
+		printf("%s %lld article%s of %s\n", wait ? "extracted" :
+		    "extracting", (long long)queued, queued == 1 ? "" : "s",
+		    name);
+	json_decref(reply);
+	return ctl_finish_output("extract");
+}
+
 int
 ctl_extract(int argc, char **argv, struct ctl_opts *opts)
 {
@@ -170,6 +204,9 @@ ctl_extract(int argc, char **argv, struct ctl_opts *opts)
 		{ "url", required_argument, NULL, 'u' },
 		{ "content-type", required_argument, NULL, 't' },
 		{ "item", required_argument, NULL, 'i' },
+		{ "feed", required_argument, NULL, 'f' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "wait", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,6 +214,8 @@ ctl_extract(int argc, char **argv, struct ctl_opts *opts)
 	struct page page = { 0 };
 	struct article *a = NULL;
 	const char *src, *url = NULL, *ctype = NULL, *item = NULL;
+	const char *feed = NULL, *limit = NULL;
+	bool wait = false;
 	char *err = NULL;
 	json_t *o;
 	FILE *f;
@@ -195,6 +234,15 @@ ctl_extract(int argc, char **argv, struct ctl_opts *opts)
 		case 'i':
 			item = optarg;
 			break;
+		case 'f':
+			feed = optarg;
+			break;
+		case 'n':
+			limit = optarg;
+			break;
+		case 'w':
+			wait = true;
+			break;
 		case 'h':
 			usage();
 			return CTL_EXIT_OK;
@@ -202,6 +250,18 @@ ctl_extract(int argc, char **argv, struct ctl_opts *opts)
 			usage();
 			return CTL_EXIT_USAGE;
 		}
+	}
+	if (feed != NULL) {
+		if (optind != argc || item != NULL || url != NULL ||
+		    ctype != NULL) {
+			usage();
+			return CTL_EXIT_USAGE;
+		}
+		return extract_feed(feed, limit, wait, opts);
+	}
+	if (limit != NULL || wait) {
+		usage();
+		return CTL_EXIT_USAGE;
 	}
 	if (item != NULL) {
 		if (optind != argc || url != NULL || ctype != NULL) {

@@ -1255,6 +1255,43 @@ hook_extract_item(void *ctx, int64_t id, server_done_cb done_cb, void *arg,
 	return 0;
 }
 
+/*
+ * A feed's newest items' articles again: what its fulltext and rules
+ * would now give for the items already stored.
+ */
+static int
+hook_extract_feed(void *ctx, const char *name, size_t limit,
+    server_done_cb done_cb, void *arg, size_t *ret_queued, char **ret_err)
+{
+	struct daemon *d = ctx;
+	struct store_filter flt = { .feed = name, .all_copies = true,
+	    .limit = limit };
+	struct store_item *items = NULL;
+	struct waiter *w;
+	size_t n = 0, i, queued = 0;
+
+	if (d->stopping) {
+		*ret_err = xstrdup("feedd is stopping");
+		return -1;
+	}
+	if (store_items_list(d->store, &flt, &items, &n, ret_err) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (items[i].link != NULL && url_is_http(items[i].link))
+			queued++;
+	*ret_queued = queued;	/* before done_cb can run */
+	w = waiter_new(d, done_cb, arg);
+	for (i = 0; i < n; i++)
+		if (items[i].link != NULL && url_is_http(items[i].link))
+			article_start(d, feed_find(d, name), items[i].id,
+			    items[i].link, NULL, w);
+	log_info("feed %s: extraction of %zu article%s requested", name,
+	    queued, queued == 1 ? "" : "s");
+	store_items_free(items, n);
+	waiter_unref(w, NULL);
+	return 0;
+}
+
 /* ---- feeds from the configuration and the store ---- */
 
 /*
@@ -1560,6 +1597,7 @@ daemon_new(struct ev_loop *loop, struct config *cfg,
 		d->hooks.feed_added = hook_feed_added;
 		d->hooks.feed_removed = hook_feed_removed;
 		d->hooks.extract_item = hook_extract_item;
+		d->hooks.extract_feed = hook_extract_feed;
 		if (server_new(loop, d->store, &so, &d->hooks, &d->server,
 		    &err) == -1) {
 			*ret_err = err;

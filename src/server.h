@@ -92,6 +92,15 @@ struct server_hooks {
 	 */
 	int	(*extract_item)(void *ctx, int64_t id, server_done_cb done_cb,
 		    void *arg, char **ret_err);
+	/*
+	 * Extract again the articles of feed name's newest items (at most
+	 * limit); *ret_queued: how many were queued, set before done_cb
+	 * can run.  done_cb once all are stored or failed (possibly before
+	 * this returns), never when this fails.  May be NULL.
+	 */
+	int	(*extract_feed)(void *ctx, const char *name, size_t limit,
+		    server_done_cb done_cb, void *arg, size_t *ret_queued,
+		    char **ret_err);
 };
 
 /*

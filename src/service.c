@@ -1103,6 +1103,84 @@ m_extract_item(struct service *svc, struct service_conn *sc,
 	}
 }
 
+/* ExtractFeed with wait: the reply once every article is done. */
+struct extract_feed_wait {
+	struct server_call *call;
+	size_t		 queued;
+};
+
+static void
+extract_feed_done_cb(void *arg, const char *err)
+{
+	struct extract_feed_wait *w = arg;
+
+	/* Each failure is stored with its item; err is the last of them. */
+	(void)err;
+	server_call_reply(w->call, json_pack("{s:I}", "queued",
+	    (json_int_t)w->queued));
+	free(w);
+}
+
+static void
+extract_feed_ignore_cb(void *arg, const char *err)
+{
+	(void)arg;
+	(void)err;
+}
+
+static void
+m_extract_feed(struct service *svc, struct service_conn *sc,
+    struct server_call *call, json_t *params)
+{
+	const char *name = NULL;
+	int64_t limit = LIST_DEFAULT_LIMIT;
+	bool wait = false;
+	const struct varlink_field fields[] = {
+		{ "feed", VARLINK_STRING, true, &name, NULL, NULL },
+		{ "limit", VARLINK_INT, false, &limit, NULL, NULL },
+		{ "wait", VARLINK_BOOL, false, &wait, NULL, NULL },
+	};
+	struct extract_feed_wait *w = NULL;
+	size_t queued = 0;
+	char *err = NULL;
+	int rc;
+
+	if (!read_params(call, params, fields, ARRAY_SIZE(fields)))
+		return;
+	if (svc->hooks->extract_feed == NULL) {
+		server_call_error(call, VARLINK_ERR_METHOD_NOT_IMPLEMENTED,
+		    json_pack("{s:s}", "method", ERR("ExtractFeed")));
+		return;
+	}
+	if (!limit_ok(limit, LIST_MAX_LIMIT)) {
+		reply_invalid(call, "limit");
+		return;
+	}
+	if (!check_feeds(svc, call, &name, 1))
+		return;
+	if (!wait) {
+		rc = svc->hooks->extract_feed(svc->hooks->ctx, name,
+		    (size_t)limit, extract_feed_ignore_cb, NULL, &queued, &err);
+		if (rc == 0)
+			server_call_reply(call, json_pack("{s:I}", "queued",
+			    (json_int_t)queued));
+	} else {
+		/* The hook sets w->queued before done_cb can run. */
+		w = xcalloc(1, sizeof(*w));
+		w->call = call;
+		server_call_hold(call);
+		rc = svc->hooks->extract_feed(svc->hooks->ctx, name,
+		    (size_t)limit, extract_feed_done_cb, w, &w->queued, &err);
+	}
+	if (rc == -1) {
+		server_call_error(call, ERR("ExtractFailed"),
+		    json_pack("{s:s,s:o}", "feed", name, "reason",
+		    varlink_json_string(err ? err : "cannot extract")));
+		free(err);
+		free(w);
+	}
+}
+
 /* ---- digests ---- */
 
 static struct lease *
@@ -1464,6 +1542,7 @@ static const struct {
 	{ ERR("Search"), m_search },
 	{ ERR("Status"), m_status },
 	{ ERR("ExtractItem"), m_extract_item },
+	{ ERR("ExtractFeed"), m_extract_feed },
 	{ ERR("DigestBegin"), m_digest_begin },
 	{ ERR("DigestCommit"), m_digest_commit },
 	{ ERR("DigestAbort"), m_digest_abort },

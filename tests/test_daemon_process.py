@@ -163,6 +163,54 @@ def test_refresh_waits_for_articles(tap, srv):
                "extract --item of an unknown item is an error", r.stderr)
 
 
+def test_extract_feed(tap, srv):
+    srv.resource("/art1", PAGE.replace("full stop", "first page"),
+                 content_type="text/html")
+    srv.resource("/art2", PAGE.replace("full stop", "second page"),
+                 content_type="text/html")
+    srv.resource("/nofull.xml", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<link>http://example.org/</link><description>d</description>"
+        "<item><title>A1</title><guid>a1</guid><link>%s</link>"
+        "<pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate>"
+        "<description>Teaser one [...]</description></item>"
+        "<item><title>A2</title><guid>a2</guid><link>%s</link>"
+        "<pubDate>Tue, 03 Nov 2026 10:00:00 GMT</pubDate>"
+        "<description>Teaser two [...]</description></item>"
+        "</channel></rss>" % (srv.url("/art1"), srv.url("/art2"))))
+    with Feedd(tap=tap, interval="1d", feeds={
+            "nf": {"url": srv.url("/nofull.xml"), "fulltext": "no"}}) as d:
+        d.start()
+        tap.ok(d.wait_log(r"feed nf: 2 new"), "two teasers stored")
+        tap.ok(not srv.seen("/art1") and not srv.seen("/art2"),
+               "fulltext = no fetches no page")
+        # The newest item only.
+        r = feedctl(d, "extract", "--feed", "nf", "--limit", "1", "--wait")
+        tap.ok(r.returncode == 0 and "1 article" in r.stdout,
+               "extract --feed --limit 1 --wait", (r.stdout, r.stderr))
+        tap.ok(len(srv.seen("/art2")) == 1 and not srv.seen("/art1"),
+               "only the newest item's page was fetched")
+        r = feedctl(d, "--json", "extract", "--feed", "nf", "--wait")
+        try:
+            queued = json.loads(r.stdout).get("queued")
+        except ValueError:
+            queued = None
+        st = d.query("SELECT title, extract_status FROM items "
+                     "ORDER BY title")
+        tap.ok(r.returncode == 0 and queued == 2,
+               "extract --feed --wait queues both", (r.stdout, r.stderr))
+        tap.ok([row[1] for row in st] == [2, 2],
+               "both articles stored once it returns", st)
+        arts = [a for a, in d.query("SELECT article_text FROM items "
+                                    "ORDER BY title")]
+        tap.ok(len(arts) == 2 and "first page" in (arts[0] or "") and
+               "second page" in (arts[1] or ""),
+               "each item has its own page's text", arts)
+        r = feedctl(d, "extract", "--feed", "nosuch")
+        tap.ok(r.returncode == 1 and "nosuch" in r.stderr,
+               "extract --feed of an unknown feed is an error", r.stderr)
+
+
 def test_retention_on_reload(tap, srv):
     srv.resource("/keep.xml", rss("K1", "K2", "K3"))
     with Feedd(tap=tap, feeds={"k": {"url": srv.url("/keep.xml")}}) as d:
@@ -319,7 +367,8 @@ def main():
     with httpd.Server() as srv:
         feeddrun.run_parallel(tap, [
             test_check_config, test_reload, test_reload_changes,
-            test_refresh_waits_for_articles, test_retention_on_reload,
+            test_refresh_waits_for_articles, test_extract_feed,
+            test_retention_on_reload,
             test_sigterm_during_fetch,
             test_lock_and_restart, test_spreading, test_socket_activation,
             test_feedctl], srv)
