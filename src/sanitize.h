@@ -36,8 +36,11 @@ char	*sanitize_html(const char *html, size_t len, const char *base_url);
 
 /*
  * sanitize_html() that also sets *ret_text to the plain text of the
- * result, the very text html_to_text() reads from it (NULL if that is
- * only white space), from the one parse: caller frees both.
+ * result as html_to_text() reads it (NULL if that is only white space),
+ * from the one parse: caller frees both.  The same text on real pages and
+ * feeds; only where libxml2 nests the output differently when it reads it
+ * again (broken markup such as a table cell inside a paragraph) can a
+ * separator differ.
  */
 char	*sanitize_html_text(const char *html, size_t len, const char *base_url,
 	    char **ret_text);
