@@ -12,7 +12,10 @@
  * guids like real feeds', and 3% copies of other feeds' items (same link
  * or same text) so that every dedup level does its work.
  *
- *   bench_store [-n ITEMS] [-f FEEDS] [-k] [-r] [-x SQL] [DIR]
+ *   bench_store [-n ITEMS] [-f FEEDS] [-b FEEDS] [-k] [-r] [-x SQL] [DIR]
+ *
+ * -b: feeds stored per transaction (a store batch, as the daemon groups
+ * the feeds that arrive together; default 32; 1: one transaction each).
  *
  * DIR (default: a new directory under /tmp) holds the database; -k keeps
  * it; -r reuses the database a -k run left there and only measures
@@ -62,6 +65,7 @@ rng01(void)
 }
 
 static char	*vocab[VOCABULARY];
+static size_t	 batch = 32;
 static double	 floor_wall, floor_cpu;
 
 static void
@@ -236,8 +240,14 @@ round_apply(struct store *s, const int64_t *feed_ids, size_t n_feeds,
 		f->n_items = per_feed;
 		t0 = now_s();
 		c0 = cpu_s();
+		if (batch > 1 && i % batch == 0 &&
+		    store_batch_begin(s, &err) == -1)
+			die("batch", err);
 		if (store_feed_apply(s, feed_ids[i], f, &o, &r, &err) == -1)
 			die("apply", err);
+		if (batch > 1 && ((i + 1) % batch == 0 || i + 1 == n_feeds) &&
+		    store_batch_commit(s, &err) == -1)
+			die("commit", err);
 		total += now_s() - t0;
 		*ret_cpu += cpu_s() - c0;
 		*ret_new += r.n_new;
@@ -364,7 +374,7 @@ main(int argc, char **argv)
 	double t, t0, cpu;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:f:krx:")) != -1) {
+	while ((c = getopt(argc, argv, "b:n:f:krx:")) != -1) {
 		switch (c) {
 		case 'r':
 			reuse = true;
@@ -372,6 +382,9 @@ main(int argc, char **argv)
 			break;
 		case 'x':
 			exec_sql = optarg;	/* experiments: SQL after open */
+			break;
+		case 'b':
+			batch = strtoul(optarg, NULL, 10);
 			break;
 		case 'n':
 			total = strtoul(optarg, NULL, 10);
@@ -384,7 +397,7 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: bench_store [-n ITEMS] "
-			    "[-f FEEDS] [-k] [DIR]\n");
+			    "[-f FEEDS] [-b FEEDS] [-k] [-r] [-x SQL] [DIR]\n");
 			return 2;
 		}
 	}
@@ -423,10 +436,11 @@ main(int argc, char **argv)
 		    STORE_ORIGIN_CONFIG, &feed_ids[i], &err) == -1)
 			die("ensure", err);
 	}
-	printf("bench_store: %s, %zu feeds, %zu items per feed and round\n",
-	    path, n_feeds, per_feed);
+	printf("bench_store: %s, %zu feeds, %zu items per feed and round, "
+	    "%zu feed%s per transaction\n", path, n_feeds, per_feed,
+	    batch > 1 ? batch : 1, batch > 1 ? "s" : "");
 
-	/* 1. The first 100,000 items, one transaction per feed. */
+	/* 1. The first 100,000 items, a batch of feeds per transaction. */
 	cpu = 0;
 	t = round_apply(s, feed_ids, n_feeds, per_feed, 0, base, prev, &n_new,
 	    &n_joined, &cpu);

@@ -46,6 +46,16 @@
 #define RETENTION_EVERY		3600.
 #define MAINTAIN_EVERY		86400.
 #define STATUS_EVERY		5.
+/*
+ * Fetched feeds are stored in batches (see struct pending): a batch is
+ * the fetches that ended in one turn of the loop, written before the
+ * loop waits again (ev_prepare), or at once when it holds this many
+ * feeds or items, so that it never blocks the loop (and the clients it
+ * serves) for long and the parsed feeds it holds stay small.  Under load
+ * batches grow by themselves: while one is written, more fetches end.
+ */
+#define BATCH_MAX_FEEDS		32
+#define BATCH_MAX_ITEMS		1000
 
 #define FEED_ACCEPT "application/rss+xml, application/atom+xml, " \
 	"application/feed+json, application/json;q=0.9, " \
@@ -55,6 +65,7 @@
 
 struct waiter;
 struct article_job;
+struct pending;
 
 /* A set of waiters: the Refresh calls that wait for one unit of work. */
 struct waiters {
@@ -106,6 +117,32 @@ struct waiter {
 	LIST_ENTRY(waiter)	 entry;		/* d->waiters */
 };
 
+/*
+ * A fetch's outcome waiting to be stored.  The feeds whose fetches end
+ * close together are stored in one transaction, a savepoint each (store
+ * batch): a commit costs per page written, and each feed's items touch
+ * the same random index pages, so one commit for 30 feeds costs about
+ * what one did for each.  Nothing is told (watchers, Refresh waiters,
+ * the log, the schedule of a stored feed) before the commit; a crash
+ * loses at most the batch, which the next fetch brings back (the
+ * validators are saved with the content, never before it).
+ */
+struct pending {
+	struct dfeed		*feed;
+	struct feed		*f;		/* owned; NULL: fetch state only */
+	size_t			 n_all;		/* items before the rules */
+	size_t			 dropped;	/* by the rules */
+	struct fetch_result	 r;		/* owned: its headers (no body) */
+	struct store_fetch_state st;		/* owned: the state to save */
+	char			*why;		/* owned: why the fetch failed */
+	struct waiters		 waiting;	/* the fetch's Refresh calls */
+	/* Filled by the batch. */
+	bool			 stored;
+	char			*err;		/* owned: why it was not */
+	struct store_apply_result ar;
+	TAILQ_ENTRY(pending)	 entry;		/* d->batch */
+};
+
 struct daemon {
 	struct ev_loop		*loop;		/* borrowed */
 	struct config		*cfg;		/* owned */
@@ -121,6 +158,10 @@ struct daemon {
 	LIST_HEAD(, article_job) orphans;	/* articles of removed feeds */
 	size_t			 n_articles;
 	LIST_HEAD(, waiter)	 waiters;
+	TAILQ_HEAD(, pending)	 batch;		/* fetched, to store */
+	size_t			 batch_feeds;
+	size_t			 batch_items;
+	ev_prepare		 batch_prepare;	/* stores the batch */
 	int64_t			 started;
 	int64_t			 n_items;
 	int64_t			 n_unread;
@@ -141,6 +182,7 @@ struct daemon {
 static void	feed_schedule(struct dfeed *, int64_t due);
 static void	feed_fetch_now(struct dfeed *);
 static void	article_done_cb(struct fetch_result *, void *);
+static void	pending_free(struct daemon *, struct pending *, const char *);
 
 /* ---- small helpers ---- */
 
@@ -204,6 +246,18 @@ fetch_state_take(struct store_fetch_state *dst, struct store_fetch_state *src)
 	fetch_state_clear(dst);
 	*dst = *src;
 	memset(src, 0, sizeof(*src));
+}
+
+static void
+fetch_state_copy(struct store_fetch_state *dst,
+    const struct store_fetch_state *src)
+{
+	*dst = *src;
+	dst->url = src->url ? xstrdup(src->url) : NULL;
+	dst->etag = src->etag ? xstrdup(src->etag) : NULL;
+	dst->last_modified = src->last_modified ?
+	    xstrdup(src->last_modified) : NULL;
+	dst->last_error = src->last_error ? xstrdup(src->last_error) : NULL;
 }
 
 /* ---- waiters (Refresh --wait, extract --item) ---- */
@@ -372,7 +426,14 @@ static void
 dfeed_free(struct daemon *d, struct dfeed *df, const char *why)
 {
 	struct article_job *aj;
+	struct pending *p, *next;
 
+	/* What it fetched and nobody stored yet goes with it. */
+	for (p = TAILQ_FIRST(&d->batch); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->feed == df)
+			pending_free(d, p, why);
+	}
 	ev_timer_stop(d->loop, &df->timer);
 	if (df->job != NULL)
 		fetch_cancel(df->job);
@@ -857,7 +918,7 @@ save_state(struct daemon *d, struct dfeed *df)
 	}
 }
 
-/* An error: back off (honouring Retry-After), log, save. */
+/* An error: back off (honouring Retry-After), log, schedule. */
 static void
 feed_failed(struct dfeed *df, const struct fetch_result *r, const char *what)
 {
@@ -876,13 +937,13 @@ feed_failed(struct dfeed *df, const struct fetch_result *r, const char *what)
 	    fmt_time(next, tbuf, sizeof(tbuf)),
 	    retry > 0 ? " (Retry-After)" : "");
 	free(delay);
-	save_state(df->d, df);
 	feed_schedule(df, next);
 }
 
-/* A success (200 stored, or 304): the next regular fetch. */
+/* The state a success (200 stored, or 304) leaves: the next regular fetch. */
 static void
-feed_succeeded(struct dfeed *df, const struct fetch_result *r)
+success_state(const struct dfeed *df, const struct fetch_result *r,
+    struct store_fetch_state *st)
 {
 	struct sched_policy p = feed_policy(df);
 	struct sched_hints h = {
@@ -899,13 +960,11 @@ feed_succeeded(struct dfeed *df, const struct fetch_result *r)
 	    (strstr(r->cache_control, "no-store") != NULL ||
 	    strstr(r->cache_control, "no-cache") != NULL))
 		h.max_age = -1;
-	df->st.last_success = now;
-	df->st.error_streak = 0;
-	str_set(&df->st.last_error, NULL);
-	df->st.disabled = false;
-	df->st.next_due = sched_next_ok(&p, &h, now, rnd64());
-	save_state(df->d, df);
-	feed_schedule(df, df->st.next_due);
+	st->last_success = now;
+	st->error_streak = 0;
+	str_set(&st->last_error, NULL);
+	st->disabled = false;
+	st->next_due = sched_next_ok(&p, &h, now, rnd64());
 }
 
 static int64_t
@@ -956,16 +1015,202 @@ feed_parsed(struct dfeed *df, struct parser *parser,
 	return f;
 }
 
-/* A parsed feed: filter, store, notify, queue articles.  -1: failed. */
-static int
-feed_store(struct daemon *d, struct dfeed *df, struct feed *f,
-    char **ret_why)
+/* ---- the batch of fetched feeds to store (see struct pending) ---- */
+
+static void
+pending_free(struct daemon *d, struct pending *p, const char *why)
 {
-	struct store_apply_opts ao = { .now = now_unix(),
-	    .on_update = df->conf->on_update == ON_UPDATE_UNREAD ?
-	    STORE_ON_UPDATE_UNREAD : STORE_ON_UPDATE_KEEP };
-	struct store_apply_result ar = { 0 };
-	char *err = NULL;
+	TAILQ_REMOVE(&d->batch, p, entry);
+	d->batch_feeds--;
+	if (p->f != NULL) {
+		d->batch_items -= p->f->n_items;
+		p->f->n_items = p->n_all;
+		feed_free(p->f);
+	}
+	waiters_release(&p->waiting, why);
+	fetch_result_clear(&p->r);
+	fetch_state_clear(&p->st);
+	store_apply_result_clear(&p->ar);
+	free(p->why);
+	free(p->err);
+	free(p);
+	if (TAILQ_EMPTY(&d->batch))
+		ev_prepare_stop(d->loop, &d->batch_prepare);
+}
+
+/* After the commit: what a stored feed's fetch leads to. */
+static void
+pending_stored(struct daemon *d, struct pending *p)
+{
+	struct dfeed *df = p->feed;
+	struct store_apply_result *ar = &p->ar;
+	struct buf msg = { 0 };
+
+	fetch_state_take(&df->st, &p->st);
+	d->n_items += (int64_t)ar->n_new;
+	d->n_unread += (int64_t)ar->n_new;
+	if (ar->n_new > 0 || ar->n_changed > 0)
+		buf_printf(&msg, "%zu new, %zu changed", ar->n_new,
+		    ar->n_changed);
+	else
+		buf_puts(&msg, "nothing new");
+	buf_printf(&msg, " (%zu item%s", p->n_all, p->n_all == 1 ? "" : "s");
+	if (p->dropped > 0)
+		buf_printf(&msg, ", %zu dropped by rules", p->dropped);
+	buf_puts(&msg, ")");
+	log_info("feed %s: %s", df->name, msg.data);
+	buf_free(&msg);
+	if (p->f->n_items_dropped > 0)
+		log_notice("feed %s: %zu items beyond the parse limit ignored",
+		    df->name, p->f->n_items_dropped);
+	if (d->server != NULL) {
+		if (ar->n_new > 0)
+			server_notify_items(d->server, ar->new_ids, ar->n_new);
+		if (ar->n_changed > 0)
+			server_notify_items(d->server, ar->changed_ids,
+			    ar->n_changed);
+	}
+	queue_articles(d, df, ar->new_ids, ar->n_new);
+	feed_schedule(df, df->st.next_due);
+}
+
+/*
+ * Stores every pending outcome in one transaction, a savepoint each: a
+ * feed that cannot be stored fails alone, the others are committed.
+ * Then tells everyone, in the order the fetches ended.
+ */
+static void
+batch_flush(struct daemon *d)
+{
+	struct pending *p;
+	char *err = NULL, *batch_err = NULL;
+	size_t n_feeds = d->batch_feeds, n_items = d->batch_items;
+	double t0;
+
+	if (TAILQ_EMPTY(&d->batch))
+		return;
+	t0 = ev_time();
+	if (store_batch_begin(d->store, &err) == -1) {
+		batch_err = err;
+		err = NULL;
+	}
+	TAILQ_FOREACH(p, &d->batch, entry) {
+		struct dfeed *df = p->feed;
+
+		if (batch_err != NULL)
+			break;
+		if (p->f == NULL) {
+			/* Only the state: its outcome is already known. */
+			if (store_feed_save_fetch(d->store, df->id, &p->st,
+			    &err) == -1) {
+				log_err("feed %s: cannot save its fetch "
+				    "state: %s", df->name, err);
+				free(err);
+				err = NULL;
+			}
+			continue;
+		}
+		{
+			struct store_apply_opts ao = { .now = now_unix(),
+			    .on_update = df->conf->on_update ==
+			    ON_UPDATE_UNREAD ? STORE_ON_UPDATE_UNREAD :
+			    STORE_ON_UPDATE_KEEP, .fetch = &p->st };
+
+			/* Validators only with the content stored. */
+			str_set(&p->st.etag, p->r.etag);
+			str_set(&p->st.last_modified, p->r.last_modified);
+			success_state(df, &p->r, &p->st);
+			if (store_feed_apply(d->store, df->id, p->f, &ao,
+			    &p->ar, &err) == -1) {
+				p->err = err;
+				err = NULL;
+			} else
+				p->stored = true;
+		}
+	}
+	if (batch_err == NULL && store_batch_commit(d->store, &err) == -1) {
+		batch_err = err;
+		err = NULL;
+	}
+	if (batch_err != NULL)
+		log_err("cannot store %zu fetched feed%s: %s", n_feeds,
+		    n_feeds == 1 ? "" : "s", batch_err);
+	else if (n_feeds > 1)
+		log_debug("stored %zu fetched feeds (%zu items) in %.0f ms",
+		    n_feeds, n_items, (ev_time() - t0) * 1000);
+	while ((p = TAILQ_FIRST(&d->batch)) != NULL) {
+		struct dfeed *df = p->feed;
+		char *why = NULL;
+
+		if (p->f == NULL) {
+			/* Logged and scheduled when the fetch ended. */
+			pending_free(d, p, p->why);
+			continue;
+		}
+		if (batch_err == NULL && p->stored) {
+			pending_stored(d, p);
+			pending_free(d, p, NULL);
+			continue;
+		}
+		why = xasprintf("cannot store: %s",
+		    batch_err != NULL ? batch_err : p->err);
+		feed_failed(df, &p->r, why);
+		save_state(d, df);
+		pending_free(d, p, why);
+		free(why);
+	}
+	free(batch_err);
+}
+
+static void
+batch_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	batch_flush(w->data);
+}
+
+/*
+ * Queues the outcome of df's fetch: f (taken; NULL: only df's fetch
+ * state, a copy of which is saved), r's headers (taken), why it failed.
+ * Df's Refresh waiters wait for the batch now.
+ */
+static void
+batch_add(struct daemon *d, struct dfeed *df, struct feed *f, size_t n_all,
+    size_t dropped, struct fetch_result *r, const char *why)
+{
+	struct pending *p = xcalloc(1, sizeof(*p));
+
+	p->feed = df;
+	p->f = f;
+	p->n_all = n_all;
+	p->dropped = dropped;
+	if (r != NULL) {
+		p->r = *r;
+		memset(r, 0, sizeof(*r));
+		free(p->r.body);	/* parsed already */
+		p->r.body = NULL;
+	}
+	fetch_state_copy(&p->st, &df->st);
+	p->why = why != NULL ? xstrdup(why) : NULL;
+	p->waiting = df->waiting;
+	memset(&df->waiting, 0, sizeof(df->waiting));
+	TAILQ_INSERT_TAIL(&d->batch, p, entry);
+	d->batch_feeds++;
+	if (f != NULL)
+		d->batch_items += f->n_items;
+	if (d->batch_feeds >= BATCH_MAX_FEEDS ||
+	    d->batch_items >= BATCH_MAX_ITEMS)
+		batch_flush(d);
+	else
+		ev_prepare_start(d->loop, &d->batch_prepare);
+}
+
+/* A parsed feed: the rules, the sanitizer, then the batch.  Takes f. */
+static void
+feed_prepare(struct daemon *d, struct dfeed *df, struct feed *f,
+    struct fetch_result *r)
+{
 	size_t dropped, n_all;
 
 	df->hints = f->hints;
@@ -974,45 +1219,7 @@ feed_store(struct daemon *d, struct dfeed *df, struct feed *f,
 	n_all = f->n_items;
 	dropped = apply_rules(df->conf, f);
 	sanitize_items(f, df->st.url);
-	if (store_feed_apply(d->store, df->id, f, &ao, &ar, &err) == -1) {
-		*ret_why = xasprintf("cannot store: %s", err);
-		free(err);
-		f->n_items = n_all;
-		feed_free(f);
-		return -1;
-	}
-	d->n_items += (int64_t)ar.n_new;
-	d->n_unread += (int64_t)ar.n_new;
-	{
-		struct buf msg = { 0 };
-
-		if (ar.n_new > 0 || ar.n_changed > 0)
-			buf_printf(&msg, "%zu new, %zu changed", ar.n_new,
-			    ar.n_changed);
-		else
-			buf_puts(&msg, "nothing new");
-		buf_printf(&msg, " (%zu item%s", n_all, n_all == 1 ? "" : "s");
-		if (dropped > 0)
-			buf_printf(&msg, ", %zu dropped by rules", dropped);
-		buf_puts(&msg, ")");
-		log_info("feed %s: %s", df->name, msg.data);
-		buf_free(&msg);
-	}
-	if (f->n_items_dropped > 0)
-		log_notice("feed %s: %zu items beyond the parse limit ignored",
-		    df->name, f->n_items_dropped);
-	if (d->server != NULL) {
-		if (ar.n_new > 0)
-			server_notify_items(d->server, ar.new_ids, ar.n_new);
-		if (ar.n_changed > 0)
-			server_notify_items(d->server, ar.changed_ids,
-			    ar.n_changed);
-	}
-	queue_articles(d, df, ar.new_ids, ar.n_new);
-	store_apply_result_clear(&ar);
-	f->n_items = n_all;
-	feed_free(f);
-	return 0;
+	batch_add(d, df, f, n_all, dropped, r, NULL);
 }
 
 /* Parses a feed's body as it arrives, so a large one is never held whole. */
@@ -1046,7 +1253,6 @@ feed_done_cb(struct fetch_result *r, void *arg)
 	struct parser *parser = df->parser;
 	char *parse_err = df->parse_err;
 	char *why = NULL;
-	bool ok = false;
 
 	df->parser = NULL;
 	df->parse_err = NULL;
@@ -1081,16 +1287,15 @@ feed_done_cb(struct fetch_result *r, void *arg)
 			str_set(&df->st.etag, r->etag);
 		if (r->last_modified != NULL)
 			str_set(&df->st.last_modified, r->last_modified);
-		ok = true;
+		success_state(df, r, &df->st);
+		feed_schedule(df, df->st.next_due);
+		batch_add(d, df, NULL, 0, 0, NULL, NULL);
 	} else if (r->status >= 200 && r->status < 300) {
 		struct feed *f = feed_parsed(df, parser, r, &why);
 
-		if (f != NULL && feed_store(d, df, f, &why) == 0) {
-			/* Validators only once the content is stored. */
-			str_set(&df->st.etag, r->etag);
-			str_set(&df->st.last_modified, r->last_modified);
-			ok = true;
-		}
+		/* Stored, scheduled and told with its batch. */
+		if (f != NULL)
+			feed_prepare(d, df, f, r);
 	} else if (r->status == 410) {
 		df->st.disabled = true;
 		df->st.error_streak++;
@@ -1099,19 +1304,14 @@ feed_done_cb(struct fetch_result *r, void *arg)
 		    "is refreshed by hand");
 		log_warn("feed %s: HTTP 410 Gone, disabled (fix its URL or "
 		    "remove it)", df->name);
-		save_state(d, df);
-		waiters_release(&df->waiting, "HTTP 410 Gone");
-		parser_free(parser);
-		free(parse_err);
-		return;
+		batch_add(d, df, NULL, 0, 0, NULL, "HTTP 410 Gone");
 	} else
 		why = xasprintf("HTTP %d", r->status);
 
-	if (ok)
-		feed_succeeded(df, r);
-	else
+	if (why != NULL) {
 		feed_failed(df, r, why);
-	waiters_release(&df->waiting, why ? why : NULL);
+		batch_add(d, df, NULL, 0, 0, NULL, why);
+	}
 	parser_free(parser);
 	free(parse_err);
 	free(why);
@@ -1558,6 +1758,9 @@ daemon_new(struct ev_loop *loop, struct config *cfg,
 	TAILQ_INIT(&d->feeds);
 	LIST_INIT(&d->orphans);
 	LIST_INIT(&d->waiters);
+	TAILQ_INIT(&d->batch);
+	ev_prepare_init(&d->batch_prepare, batch_prepare_cb);
+	d->batch_prepare.data = d;
 	ev_timer_init(&d->retention_timer, retention_cb, 300., RETENTION_EVERY);
 	d->retention_timer.data = d;
 	ev_timer_init(&d->maintain_timer, maintain_cb, 3600., MAINTAIN_EVERY);
@@ -1748,6 +1951,8 @@ daemon_stop(struct daemon *d)
 
 	if (d->stopping)
 		return;
+	/* What was fetched is stored, before anything else stops. */
+	batch_flush(d);
 	d->stopping = true;
 	d->state = "stopping";
 	ev_timer_stop(d->loop, &d->retention_timer);

@@ -3,7 +3,9 @@
  * in flight, fetch state) and the pipeline every fetch goes through:
  *
  *   due -> fetch -> (304: done) -> parse -> keep/block rules ->
- *   store_feed_apply (one transaction) -> notify watchers ->
+ *   the batch: the feeds fetched close together are stored in one
+ *   transaction, a savepoint each (store_batch_begin), when the loop is
+ *   idle or the batch is full -> after the commit: notify watchers ->
  *   full text wanted? -> article fetches (lower priority, address guard)
  *   -> extract -> store the article (or its error) -> notify
  *
@@ -56,9 +58,10 @@ int	daemon_new(struct ev_loop *, struct config *cfg,
 int	daemon_reload(struct daemon *, char **ret_errs);
 
 /*
- * Stops taking work: the server closes, transfers are cancelled, timers
- * stop; waiting Refresh calls are told feedd is stopping.  Nothing is
- * in the middle of a transaction when this runs (each is synchronous).
+ * Stops taking work: the fetched feeds not stored yet are stored, the
+ * server closes, transfers are cancelled, timers stop; waiting Refresh
+ * calls are told feedd is stopping.  Nothing is in the middle of a
+ * transaction when this runs (each is synchronous, within one callback).
  */
 void	daemon_stop(struct daemon *);
 

@@ -29,12 +29,22 @@
  *   that fires a trigger opens one, so a trigger-kept index wrote one
  *   segment per item (measured: 40% of the cost of storing a feed).  Here
  *   the changes of a transaction are queued and written just before its
- *   COMMIT, one segment per feed.  Only this file writes items, so
+ *   COMMIT, one segment per feed, or per batch of feeds (a batch's
+ *   savepoints roll back their part of the queue).  Only this file writes items, so
  *   nothing else can let the index drift (a hand-made DELETE leaves stale
  *   index entries, which queries ignore since they join items).
  * - Near-duplicate bands (fp_bands) are kept only for items first seen in
  *   the last DEDUP_WINDOW: copies of a story appear within days, and the
  *   index stays the size of the recent past, not of the whole archive.
+ * - New bands go to a small table (fp_new) first, moved into fp_bands in
+ *   band order once it holds FP_NEW_MAX rows: band keys are random, so
+ *   each new item's sixteen bands land on sixteen random pages of the
+ *   large index, and a commit rewrites every page it touched -- with
+ *   fp_bands written directly, a cold refresh of 1,000 feeds (68,509
+ *   items) wrote most of that index at every commit.  fp_new stays small
+ *   enough for the page cache; the move writes each page of fp_bands
+ *   once per FP_NEW_MAX rows.  Lookups read both (the candidates and
+ *   their order are those of one table: rows move oldest first).
  */
 #include "config.h"
 
@@ -76,6 +86,8 @@
 #define MAX_BODY		(4 * 1024 * 1024) /* summary, content, article */
 /* Dynamic (filter) statements kept prepared. */
 #define DYN_CACHE		24
+/* fp_new moves into fp_bands at this many rows (about 4 MB). */
+#define FP_NEW_MAX		(8192 * DEDUP_BANDS)
 
 enum story_reason {
 	REASON_NONE = 0,
@@ -90,6 +102,9 @@ enum st {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_FEED_GET_BY_NAME,
 	ST_FEED_INSERT,
 	ST_FEED_RECONFIGURE,
@@ -120,7 +135,12 @@ enum st {
 	ST_ITEM_FEED,
 	ST_ITEM_FP_SET,
 	ST_FP_INSERT,
+	ST_FP_INSERT_V3,
 	ST_FP_DELETE,
+	ST_FP_DELETE_NEW,
+	ST_FP_MOVE,
+	ST_FP_MOVED,
+	ST_FP_NEW_COUNT,
 	ST_STORY_UNREAD,
 	ST_STORY_SIZE,
 	ST_STORY_JOIN,
@@ -159,6 +179,9 @@ static const char *const st_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT feed",
+	[ST_RELEASE] = "RELEASE feed",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO feed",
 	[ST_FEED_GET_BY_NAME] =
 	    "SELECT id, config_url, origin, removed FROM feeds WHERE name = ?",
 	[ST_FEED_INSERT] =
@@ -256,6 +279,15 @@ static const char *const st_sql[ST__MAX] = {
 	[ST_FP_DELETE] =
 	    "DELETE FROM fp_bands WHERE item_id = ?1 AND band IN "
 	    "(SELECT value FROM json_each(?2))",
+	[ST_FP_DELETE_NEW] =
+	    "DELETE FROM fp_new WHERE item_id = ?1 AND band IN "
+	    "(SELECT value FROM json_each(?2))",
+	/* In fp_new's order, that is fp_bands' own. */
+	[ST_FP_MOVE] =
+	    "INSERT OR IGNORE INTO fp_bands (band, item_id, feed_id) "
+	    "SELECT band, item_id, feed_id FROM fp_new",
+	[ST_FP_MOVED] = "DELETE FROM fp_new",
+	[ST_FP_NEW_COUNT] = "SELECT count(*) FROM fp_new",
 	[ST_STORY_UNREAD] =
 	    "UPDATE items SET read = 0, read_at = 0 WHERE read = 1 AND "
 	    "story_id = (SELECT story_id FROM items WHERE id = ?)",
@@ -364,6 +396,9 @@ struct store {
 	struct fts_op	*fts;		/* owned; this transaction's changes */
 	size_t		 n_fts;
 	size_t		 cap_fts;
+	bool		 batch;		/* store_batch_begin()'s is open */
+	bool		 fp_new;	/* schema has fp_new (version 4) */
+	int64_t		 fp_new_rows;	/* about how many; -1: unknown */
 };
 
 /* ---- errors and statement helpers ---- */
@@ -406,15 +441,19 @@ fp_sql(enum st id)
 	size_t i;
 
 	if (id == ST_FP_CANDIDATES) {
-		/* UNION ALL: sixteen index probes, no temporary IN table. */
+		/* UNION ALL: index probes, no temporary IN table. */
 		for (i = 0; i < DEDUP_BANDS; i++)
 			buf_printf(&b, "%sSELECT item_id FROM fp_bands WHERE "
-			    "band = ?%zu AND feed_id != ?%d", i ? " UNION ALL " :
-			    "", i + 1, DEDUP_BANDS + 1);
+			    "band = ?%zu AND feed_id != ?%d UNION ALL "
+			    "SELECT item_id FROM fp_new WHERE band = ?%zu AND "
+			    "feed_id != ?%d", i ? " UNION ALL " : "", i + 1,
+			    DEDUP_BANDS + 1, i + 1, DEDUP_BANDS + 1);
 		buf_printf(&b, " LIMIT %d", MAX_CANDIDATES);
 	} else {
-		buf_puts(&b, "INSERT OR IGNORE INTO fp_bands (band, item_id, "
-		    "feed_id) VALUES ");
+		/* The version 3 migration runs before fp_new exists. */
+		buf_printf(&b, "INSERT OR IGNORE INTO %s (band, item_id, "
+		    "feed_id) VALUES ", id == ST_FP_INSERT_V3 ? "fp_bands" :
+		    "fp_new");
 		for (i = 0; i < DEDUP_BANDS; i++)
 			buf_printf(&b, "%s(?%zu, ?%d, ?%d)", i ? "," : "",
 			    i + 1, DEDUP_BANDS + 1, DEDUP_BANDS + 2);
@@ -638,6 +677,9 @@ tx_begin(struct store *s, bool durable, char **ret_err)
 {
 	sqlite3_stmt *st;
 
+	if (s->batch)
+		return fail(ret_err, "%s: a batch of feeds is being stored",
+		    s->path);
 	if (durable != s->sync_full) {
 		if (exec_sql(s, durable ? "PRAGMA synchronous = FULL" :
 		    "PRAGMA synchronous = NORMAL", ret_err, "setting sync") == -1)
@@ -669,17 +711,25 @@ fts_queue(struct store *s, bool del, int64_t id, const char *title,
 	op->article = article ? xstrdup(article) : NULL;
 }
 
+/* Forgets the queued changes from mark on (a rolled back savepoint's). */
 static void
-fts_clear(struct store *s)
+fts_truncate(struct store *s, size_t mark)
 {
 	size_t i;
 
-	for (i = 0; i < s->n_fts; i++) {
+	for (i = mark; i < s->n_fts; i++) {
 		free(s->fts[i].title);
 		free(s->fts[i].body);
 		free(s->fts[i].article);
 	}
-	s->n_fts = 0;
+	if (mark < s->n_fts)
+		s->n_fts = mark;
+}
+
+static void
+fts_clear(struct store *s)
+{
+	fts_truncate(s, 0);
 }
 
 /* Writes the queued changes, in order; the last statements before COMMIT. */
@@ -714,6 +764,7 @@ tx_rollback(struct store *s)
 	sqlite3_stmt *st;
 
 	fts_clear(s);
+	s->fp_new_rows = -1;	/* counted again when needed */
 	/* SQLite may have rolled back already (e.g. on SQLITE_FULL). */
 	if (sqlite3_get_autocommit(s->db))
 		return;
@@ -721,18 +772,136 @@ tx_rollback(struct store *s)
 		st_exec(s, st, NULL, "rolling back");
 }
 
+/* Moves fp_new into fp_bands when it is full (see the top). */
+static int
+fp_move(struct store *s, bool *ret_moved, char **ret_err)
+{
+	sqlite3_stmt *st;
+
+	*ret_moved = false;
+	if (!s->fp_new)
+		return 0;
+	if (s->fp_new_rows < 0) {
+		if ((st = st_get(s, ST_FP_NEW_COUNT, ret_err)) == NULL ||
+		    st_int(s, st, &s->fp_new_rows, ret_err,
+		    "counting fingerprints") == -1)
+			return -1;
+	}
+	if (s->fp_new_rows < FP_NEW_MAX)
+		return 0;
+	if ((st = st_get(s, ST_FP_MOVE, ret_err)) == NULL ||
+	    st_exec(s, st, ret_err, "moving fingerprints") == -1 ||
+	    (st = st_get(s, ST_FP_MOVED, ret_err)) == NULL ||
+	    st_exec(s, st, ret_err, "moving fingerprints") == -1)
+		return -1;
+	*ret_moved = true;
+	return 0;
+}
+
 static int
 tx_commit(struct store *s, char **ret_err)
 {
 	sqlite3_stmt *st;
+	bool moved;
 
-	if (fts_flush(s, ret_err) == -1 ||
+	if (fp_move(s, &moved, ret_err) == -1 ||
+	    fts_flush(s, ret_err) == -1 ||
 	    (st = st_get(s, ST_COMMIT, ret_err)) == NULL ||
 	    st_exec(s, st, ret_err, "committing") == -1) {
 		tx_rollback(s);
 		return -1;
 	}
+	if (moved)
+		s->fp_new_rows = 0;
 	return 0;
+}
+
+/*
+ * A unit of work that is a transaction of its own, or a savepoint of
+ * the open batch (store_batch_begin): unit_begin, then unit_end or
+ * unit_abort.  *mark remembers where the unit's index changes start.
+ */
+static int
+unit_begin(struct store *s, size_t *mark, char **ret_err)
+{
+	sqlite3_stmt *st;
+
+	*mark = s->n_fts;
+	if (!s->batch)
+		return tx_begin(s, false, ret_err);
+	/* SQLite rolls the whole transaction back on some errors (disk
+	 * full): the batch is over, and so is every unit in it. */
+	if (sqlite3_get_autocommit(s->db))
+		return fail(ret_err, "%s: the batch was rolled back after an "
+		    "earlier error", s->path);
+	if ((st = st_get(s, ST_SAVEPOINT, ret_err)) == NULL)
+		return -1;
+	return st_exec(s, st, ret_err, "starting a savepoint");
+}
+
+static void
+unit_abort(struct store *s, size_t mark)
+{
+	sqlite3_stmt *st;
+
+	if (!s->batch) {
+		tx_rollback(s);
+		return;
+	}
+	fts_truncate(s, mark);
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	if ((st = st_get(s, ST_ROLLBACK_TO, NULL)) != NULL)
+		st_exec(s, st, NULL, "rolling back a savepoint");
+	if ((st = st_get(s, ST_RELEASE, NULL)) != NULL)
+		st_exec(s, st, NULL, "releasing a savepoint");
+}
+
+static int
+unit_end(struct store *s, size_t mark, char **ret_err)
+{
+	sqlite3_stmt *st;
+
+	if (!s->batch)
+		return tx_commit(s, ret_err);
+	if ((st = st_get(s, ST_RELEASE, ret_err)) == NULL ||
+	    st_exec(s, st, ret_err, "releasing a savepoint") == -1) {
+		unit_abort(s, mark);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_batch_begin(struct store *s, char **ret_err)
+{
+	if (tx_begin(s, false, ret_err) == -1)
+		return -1;
+	s->batch = true;
+	return 0;
+}
+
+int
+store_batch_commit(struct store *s, char **ret_err)
+{
+	if (!s->batch)
+		return fail(ret_err, "%s: no batch to commit", s->path);
+	s->batch = false;
+	if (sqlite3_get_autocommit(s->db)) {
+		fts_clear(s);
+		return fail(ret_err, "%s: the batch was rolled back after an "
+		    "error", s->path);
+	}
+	return tx_commit(s, ret_err);
+}
+
+void
+store_batch_rollback(struct store *s)
+{
+	if (!s->batch)
+		return;
+	s->batch = false;
+	tx_rollback(s);
 }
 
 /* ---- schema ---- */
@@ -865,6 +1034,22 @@ static const char schema_v3_before[] =
 	" (old.read = 0) WHERE id = new.feed_id;"
 	" END;";
 
+/* Version 4: new fingerprint bands gather in fp_new first. */
+static const char schema_v4[] =
+	"CREATE TABLE fp_new ("
+	" band INTEGER NOT NULL,"
+	" item_id INTEGER NOT NULL,"
+	" feed_id INTEGER NOT NULL,"
+	" PRIMARY KEY (band, item_id)) WITHOUT ROWID;"
+	"DROP TRIGGER items_fp_ad;"
+	"CREATE TRIGGER items_fp_ad AFTER DELETE ON items"
+	" WHEN old.fingerprint IS NOT NULL BEGIN"
+	" DELETE FROM fp_bands WHERE item_id = old.id AND band IN"
+	" (SELECT value FROM json_each(old.fingerprint));"
+	" DELETE FROM fp_new WHERE item_id = old.id AND band IN"
+	" (SELECT value FROM json_each(old.fingerprint));"
+	" END;";
+
 static int	migrate_v2_body_text(struct store *, char **);
 static int	migrate_v3_fingerprints(struct store *, char **);
 
@@ -881,6 +1066,7 @@ static const struct migration {
 	{ schema_v1, NULL, NULL },
 	{ schema_v2_before, migrate_v2_body_text, schema_v2_after },
 	{ schema_v3_before, migrate_v3_fingerprints, NULL },
+	{ schema_v4, NULL, NULL },
 };
 
 int
@@ -1165,6 +1351,8 @@ open_at(const char *path, int target, bool create_only, struct store **ret,
 	}
 	if (version < target && migrate(s, version, target, ret_err) == -1)
 		goto fail;
+	s->fp_new = target >= 4;
+	s->fp_new_rows = -1;
 	*ret = s;
 	return 0;
 fail:
@@ -1369,16 +1557,14 @@ fail:
 	return -1;
 }
 
-int
-store_feed_save_fetch(struct store *s, int64_t feed_id,
+static int
+save_fetch(struct store *s, int64_t feed_id,
     const struct store_fetch_state *f, char **ret_err)
 {
 	sqlite3_stmt *st;
 
-	if (tx_begin(s, false, ret_err) == -1)
-		return -1;
 	if ((st = st_get(s, ST_FEED_SAVE_FETCH, ret_err)) == NULL)
-		goto fail;
+		return -1;
 	bind_text_max(st, 1, f->url, MAX_SHORT);
 	bind_text_max(st, 2, f->etag, MAX_SHORT);
 	bind_text_max(st, 3, f->last_modified, MAX_SHORT);
@@ -1391,15 +1577,25 @@ store_feed_save_fetch(struct store *s, int64_t feed_id,
 	sqlite3_bind_int(st, 10, f->disabled);
 	sqlite3_bind_int64(st, 11, feed_id);
 	if (st_exec(s, st, ret_err, "saving fetch state") == -1)
-		goto fail;
-	if (sqlite3_changes(s->db) == 0) {
-		fail(ret_err, "no feed with id %" PRId64, feed_id);
-		goto fail;
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return fail(ret_err, "no feed with id %" PRId64, feed_id);
+	return 0;
+}
+
+int
+store_feed_save_fetch(struct store *s, int64_t feed_id,
+    const struct store_fetch_state *f, char **ret_err)
+{
+	size_t mark;
+
+	if (unit_begin(s, &mark, ret_err) == -1)
+		return -1;
+	if (save_fetch(s, feed_id, f, ret_err) == -1) {
+		unit_abort(s, mark);
+		return -1;
 	}
-	return tx_commit(s, ret_err);
-fail:
-	tx_rollback(s);
-	return -1;
+	return unit_end(s, mark, ret_err);
 }
 
 static void
@@ -1531,13 +1727,18 @@ fp_insert_bands(struct store *s, int64_t id, int64_t feed_id,
 		return 0;
 	if (n != DEDUP_BANDS)
 		return fail(ret_err, "a fingerprint of %zu bands", n);
-	if ((st = st_get(s, ST_FP_INSERT, ret_err)) == NULL)
+	if ((st = st_get(s, s->fp_new ? ST_FP_INSERT : ST_FP_INSERT_V3,
+	    ret_err)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
 		sqlite3_bind_int64(st, (int)i + 1, bands[i]);
 	sqlite3_bind_int64(st, DEDUP_BANDS + 1, id);
 	sqlite3_bind_int64(st, DEDUP_BANDS + 2, feed_id);
-	return st_exec(s, st, ret_err, "indexing a fingerprint");
+	if (st_exec(s, st, ret_err, "indexing a fingerprint") == -1)
+		return -1;
+	if (s->fp_new_rows >= 0)
+		s->fp_new_rows += (int64_t)n;
+	return 0;
 }
 
 static int
@@ -1548,6 +1749,14 @@ fp_delete_bands(struct store *s, int64_t id, const char *json, char **ret_err)
 	if (json == NULL)
 		return 0;
 	if ((st = st_get(s, ST_FP_DELETE, ret_err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, json);
+	if (st_exec(s, st, ret_err, "dropping a fingerprint") == -1)
+		return -1;
+	if (!s->fp_new)
+		return 0;
+	if ((st = st_get(s, ST_FP_DELETE_NEW, ret_err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	bind_text(st, 2, json);
@@ -2120,13 +2329,13 @@ store_feed_apply(struct store *s, int64_t feed_id, const struct feed *feed,
 {
 	struct apply_ctx c = { 0 };
 	sqlite3_stmt *st;
-	size_t i;
+	size_t i, mark;
 
 	c.s = s;
 	c.feed_id = feed_id;
 	c.now = o != NULL && o->now != 0 ? o->now : (int64_t)time(NULL);
 	c.on_update = o != NULL ? o->on_update : STORE_ON_UPDATE_KEEP;
-	if (tx_begin(s, false, ret_err) == -1)
+	if (unit_begin(s, &mark, ret_err) == -1)
 		return -1;
 	if ((st = st_get(s, ST_FEED_APPLIED, ret_err)) == NULL)
 		goto fail;
@@ -2157,12 +2366,16 @@ store_feed_apply(struct store *s, int64_t feed_id, const struct feed *feed,
 		if (st_exec(s, st, ret_err, "counting items") == -1)
 			goto fail;
 	}
-	if (tx_commit(s, ret_err) == -1)
+	/* Validators only ever saved with the content they describe. */
+	if (o != NULL && o->fetch != NULL &&
+	    save_fetch(s, feed_id, o->fetch, ret_err) == -1)
+		goto fail;
+	if (unit_end(s, mark, ret_err) == -1)
 		goto fail_committed;
 	*ret = c.r;
 	return 0;
 fail:
-	tx_rollback(s);
+	unit_abort(s, mark);
 fail_committed:
 	store_apply_result_clear(&c.r);
 	return -1;

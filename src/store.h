@@ -6,7 +6,9 @@
  * Every function returns 0 on success and -1 on failure with a one-line
  * reason in *ret_err (caller frees; ret_err may be NULL), leaving its other
  * out-parameters untouched.  Every write is one transaction: it either
- * happens whole or not at all.
+ * happens whole or not at all.  Fetched feeds may also be stored several
+ * at a time, in a batch (store_batch_begin): one transaction in which
+ * each feed is a savepoint, so that one commit pays for many feeds.
  */
 #ifndef FEEDD_STORE_H
 #define FEEDD_STORE_H
@@ -98,6 +100,9 @@ enum store_on_update {
 struct store_apply_opts {
 	int64_t		 now;
 	enum store_on_update on_update;
+	/* Saved with the items (as store_feed_save_fetch would), so that
+	 * validators never describe content that was not stored; or NULL. */
+	const struct store_fetch_state *fetch;
 };
 
 struct store_apply_result {
@@ -110,14 +115,32 @@ struct store_apply_result {
 };
 
 /*
- * Stores what a fetch of feed_id returned, in one transaction, deduplicating
- * within the feed and across feeds (same canonical URL, near-identical
- * text).  Also records the document's title and site link.
+ * Stores what a fetch of feed_id returned, in one transaction (or one
+ * savepoint of the open batch), deduplicating within the feed and across
+ * feeds (same canonical URL, near-identical text).  Also records the
+ * document's title and site link.  On failure nothing of it is stored.
  */
 int	store_feed_apply(struct store *, int64_t feed_id, const struct feed *,
 	    const struct store_apply_opts *, struct store_apply_result *ret,
 	    char **ret_err);
 void	store_apply_result_clear(struct store_apply_result *);
+
+/*
+ * A batch: store_feed_apply and store_feed_save_fetch calls between
+ * store_batch_begin and store_batch_commit share one transaction, each a
+ * savepoint: a call that fails leaves no trace and the batch goes on;
+ * nothing of the batch is durable before store_batch_commit returns 0.
+ * A failed commit, or store_batch_rollback, undoes every call of the
+ * batch: their results are void.  No other write may run while a batch
+ * is open (it fails), so the caller keeps a batch within one turn of its
+ * event loop: a user's mark read never waits behind it, and a crash
+ * loses at most the batch.  A commit costs per page it writes, and the
+ * indexes of a thousand feeds' items are touched at random: a batch of
+ * 30 feeds writes little more than one feed alone did.
+ */
+int	store_batch_begin(struct store *, char **ret_err);
+int	store_batch_commit(struct store *, char **ret_err);
+void	store_batch_rollback(struct store *);
 
 /* ---- items ---- */
 

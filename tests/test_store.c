@@ -29,6 +29,9 @@
 /* A realistic "now", so that fingerprints are inside their window. */
 #define NOW	((int64_t)time(NULL))
 #define DAY	86400
+/* Fingerprint band rows: new ones, and those moved into fp_bands. */
+#define FP_ROWS	"SELECT (SELECT count(*) FROM fp_bands) + " \
+	"(SELECT count(*) FROM fp_new)"
 
 struct ctx {
 	char		 dir[64];
@@ -475,6 +478,41 @@ test_migrations_from_every_version(void **state)
 			    "VALUES ('rebuild')", t1, t2);
 			sql_exec(p, sql);
 			sqlite3_free(sql);
+			/* From version 3 on, fingerprints and their bands,
+			 * and counts per feed. */
+			if (v >= 3) {
+				const char *titles[] = { "Reservoirs at a low",
+				    "Tram line extended" };
+				const char *texts[] = { t1, t2 };
+				int64_t bands[DEDUP_BANDS];
+				struct dedup_text *t;
+				struct buf b = { 0 };
+				size_t i, j, nb;
+
+				for (i = 0; i < 2; i++) {
+					t = dedup_text_new(titles[i], texts[i]);
+					nb = dedup_text_bands(t, bands);
+					assert_int_equal(nb, DEDUP_BANDS);
+					buf_clear(&b);
+					buf_printf(&b, "UPDATE items SET "
+					    "fingerprint = '[");
+					for (j = 0; j < nb; j++)
+						buf_printf(&b, "%s%lld", j ? "," :
+						    "", (long long)bands[j]);
+					buf_printf(&b, "]' WHERE id = %zu;",
+					    i + 1);
+					for (j = 0; j < nb; j++)
+						buf_printf(&b, "INSERT INTO "
+						    "fp_bands VALUES (%lld, %zu, "
+						    "1);", (long long)bands[j],
+						    i + 1);
+					sql_exec(p, b.data);
+					dedup_text_free(t);
+				}
+				buf_free(&b);
+				sql_exec(p, "UPDATE feeds SET n_items = 2, "
+				    "n_unread = 1");
+			}
 			free(t1);
 			free(t2);
 		}
@@ -503,7 +541,7 @@ test_migrations_from_every_version(void **state)
 		assert_int_equal(sql_int(p,
 		    "SELECT count(*) FROM items WHERE fingerprint IS NOT NULL"),
 		    2);
-		assert_int_equal(sql_int(p, "SELECT count(*) FROM fp_bands"),
+		assert_int_equal(sql_int(p, FP_ROWS),
 		    2 * DEDUP_BANDS);
 		/* A copy of item 1 in a new feed now joins its story. */
 		assert_int_equal(store_open(p, &s, &err), 0);
@@ -1476,7 +1514,7 @@ test_fingerprint_window(void **state)
 	r = apply(c->s, fa, d, NOW - 40 * DAY, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
+	assert_int_equal(sql_int(c->path, FP_ROWS),
 	    DEDUP_BANDS);
 	/* Maintenance expires them (by the real clock) ... */
 	{
@@ -1484,10 +1522,10 @@ test_fingerprint_window(void **state)
 
 		assert_int_equal(store_maintain(c->s, &err), 0);
 	}
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"), 0);
+	assert_int_equal(sql_int(c->path, FP_ROWS), 0);
 	/* ... as any retention run does. */
 	run_retention(c->s, &ret, NOW, 100);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"), 0);
+	assert_int_equal(sql_int(c->path, FP_ROWS), 0);
 	/* A copy 40 days later is its own story. */
 	d = feed_new(NULL);
 	feed_add(d, "d", "Water", "https://d.example/1", wire_b);
@@ -1495,8 +1533,100 @@ test_fingerprint_window(void **state)
 	assert_int_equal(r.n_joined, 0);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
+	assert_int_equal(sql_int(c->path, FP_ROWS),
 	    DEDUP_BANDS);
+}
+
+/*
+ * New fingerprint bands gather in fp_new and move into fp_bands once it
+ * is full; copies of items on either side of the move are found.
+ */
+static void
+test_fingerprint_move(void **state)
+{
+	struct ctx *c = *state;
+	int64_t fa = ensure(c->s, "many"), fb = ensure(c->s, "copies");
+	size_t n_items = 8300, i, j, n_fp;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct store_apply_result r;
+	struct buf b = { 0 };
+	char key[32], *first = NULL, *last = NULL;
+	struct feed *d;
+
+	d = feed_new(NULL);
+	for (i = 0; i < n_items; i++) {
+		buf_clear(&b);
+		buf_puts(&b, "<p>");
+		/* Long enough to be no teaser; words without digits. */
+		for (j = 0; j < 120; j++) {
+			uint64_t w;
+
+			x ^= x >> 12;
+			x ^= x << 25;
+			x ^= x >> 27;
+			w = (x * 0x2545f4914f6cdd1dULL) >> 52;
+			buf_printf(&b, "%c%c%c ", "abcdefghijklmnop"[w & 15],
+			    "abcdefghijklmnop"[(w >> 4) & 15],
+			    "abcdefghijklmnop"[w >> 8]);
+		}
+		buf_puts(&b, "</p>");
+		snprintf(key, sizeof(key), "k%zu", i);
+		feed_add(d, key, key, NULL, b.data);
+		/* The document lists newest first: the last is stored first. */
+		if (i == n_items - 1)
+			first = xstrdup(b.data);
+		if (i == 0)
+			last = xstrdup(b.data);
+	}
+	r = apply(c->s, fa, d, NOW, STORE_ON_UPDATE_KEEP);
+	assert_int_equal(r.n_new, n_items);
+	store_apply_result_clear(&r);
+	feed_free(d);
+	n_fp = (size_t)sql_int(c->path,
+	    "SELECT count(*) FROM items WHERE fingerprint IS NOT NULL");
+	assert_true(n_fp * DEDUP_BANDS > 8192 * DEDUP_BANDS);
+	/* Moved at the commit: fp_new is empty again. */
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_new"), 0);
+	assert_int_equal(sql_int(c->path, FP_ROWS), n_fp * DEDUP_BANDS);
+
+	/* A copy of the first item (in fp_bands) joins its story ... */
+	d = feed_new(NULL);
+	feed_add(d, "c1", "k8299", NULL, first);
+	r = apply(c->s, fb, d, NOW, STORE_ON_UPDATE_KEEP);
+	assert_int_equal(r.n_joined, 1);
+	store_apply_result_clear(&r);
+	feed_free(d);
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_new"),
+	    DEDUP_BANDS);
+	/* ... and a copy of an item in fp_new is found there. */
+	d = feed_new(NULL);
+	feed_add(d, "c2", "k0", NULL, last);
+	r = apply(c->s, fb, d, NOW, STORE_ON_UPDATE_KEEP);
+	assert_int_equal(r.n_joined, 1);	/* k0, in fp_bands */
+	store_apply_result_clear(&r);
+	feed_free(d);
+	sql_exec(c->path, "PRAGMA foreign_keys = ON; "
+	    "DELETE FROM items WHERE key = 'k0'");
+	d = feed_new(NULL);
+	feed_add(d, "k0b", "Again", NULL, last);	/* back in "many" */
+	r = apply(c->s, fa, d, NOW, STORE_ON_UPDATE_KEEP);
+	assert_int_equal(r.n_joined, 1);	/* c2, in fp_new */
+	store_apply_result_clear(&r);
+	feed_free(d);
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_new"),
+	    3 * DEDUP_BANDS);
+	/* Deleting items drops their bands from either table. */
+	sql_exec(c->path, "PRAGMA foreign_keys = ON; "
+	    "DELETE FROM items WHERE feed_id = 2");
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_new"),
+	    DEDUP_BANDS);
+	assert_int_equal(sql_int(c->path, FP_ROWS), n_fp * DEDUP_BANDS);
+	sql_exec(c->path, "PRAGMA foreign_keys = ON; "
+	    "DELETE FROM items WHERE key = 'k8299'");
+	assert_int_equal(sql_int(c->path, FP_ROWS), (n_fp - 1) * DEDUP_BANDS);
+	free(first);
+	free(last);
+	buf_free(&b);
 }
 
 static void
@@ -1524,12 +1654,12 @@ test_housekeeping_per_feed(void **state)
 	r = apply(c->s, fb, d, now, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
+	assert_int_equal(sql_int(c->path, FP_ROWS),
 	    3 * DEDUP_BANDS);
 
 	/* A run for one feed, without limits: its old fingerprints go. */
 	run_retention(c->s, &ret, now, 5);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_bands"),
+	assert_int_equal(sql_int(c->path, FP_ROWS),
 	    DEDUP_BANDS);
 
 	/* Its tombstones go once it no longer lists them. */
@@ -1654,6 +1784,134 @@ test_disk_full(void **state)
 	assert_int_equal(count(c->s, &all), 2020);
 }
 
+/*
+ * A batch: feeds stored in one transaction, a savepoint each.  A feed
+ * that fails leaves nothing (not even its search terms) and the others
+ * commit; feeds of one batch see each other (a copy joins its story);
+ * nothing is visible to another connection before the commit; a
+ * rollback undoes the whole batch.
+ */
+static void
+test_batch(void **state)
+{
+	struct ctx *c = *state;
+	int64_t fa = ensure(c->s, "wire"), fb = ensure(c->s, "broken");
+	int64_t fc = ensure(c->s, "outlet"), fd = ensure(c->s, "late");
+	struct store_filter all = { .all_copies = true }, q = { 0 };
+	struct store_fetch_state st = { .etag = "\"a1\"", .last_success = NOW,
+	    .next_due = NOW + 3600 };
+	struct store_fetch_state st_b = { .last_error = "HTTP 500",
+	    .error_streak = 1 };
+	struct store_apply_opts o = { .now = NOW, .fetch = &st };
+	struct store_apply_result ra, rb, rc;
+	struct store_feed *feeds;
+	struct store_item *v;
+	struct feed *da, *db, *dc;
+	char *err = NULL;
+	size_t n;
+
+	/* A failure in the middle of a feed, after some of it is written. */
+	sql_exec(c->path, "CREATE TRIGGER boom BEFORE INSERT ON items "
+	    "WHEN new.title = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	da = feed_new("Wire");
+	feed_add(da, "https://wire.example/a", "Reservoirs at a low", NULL,
+	    wire_a);
+	feed_add(da, "https://wire.example/t", "Tram line", NULL, other_story);
+	db = feed_new("Broken");
+	feed_add(db, "b2", "boom", NULL, "<p>never stored</p>");
+	feed_add(db, "b1", "Zanzibarish marmalade", NULL,
+	    "<p>quixotically unique words</p>");
+	dc = feed_new("Outlet");
+	feed_add(dc, "https://outlet.example/b", "Water limits", NULL, wire_b);
+
+	assert_int_equal(store_batch_begin(c->s, &err), 0);
+	assert_int_equal(store_feed_apply(c->s, fa, da, &o, &ra, &err), 0);
+	assert_int_equal(ra.n_new, 2);
+	o.fetch = NULL;
+	assert_int_equal(store_feed_apply(c->s, fb, db, &o, &rb, &err), -1);
+	assert_non_null(strstr(err, "boom"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_feed_save_fetch(c->s, fb, &st_b, &err), 0);
+	/* An unknown feed fails alone, too. */
+	assert_int_equal(store_feed_save_fetch(c->s, 9999, &st_b, &err), -1);
+	free(err);
+	err = NULL;
+	/* The copy in another feed of the same batch joins the story. */
+	assert_int_equal(store_feed_apply(c->s, fc, dc, &o, &rc, &err), 0);
+	assert_int_equal(rc.n_new, 1);
+	assert_int_equal(rc.n_joined, 1);
+	/* Nothing is visible outside, and no other write runs meanwhile. */
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM items"), 0);
+	assert_int_equal(store_mark(c->s, &all, STORE_MARK_READ, NOW, NULL,
+	    NULL, &err), -1);
+	free(err);
+	err = NULL;
+	assert_int_equal(store_batch_commit(c->s, &err), 0);
+
+	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM items"), 3);
+	assert_int_equal(count(c->s, &all), 3);
+	all.all_copies = false;
+	assert_int_equal(count(c->s, &all), 2);	/* one story, two copies */
+	all.all_copies = true;
+	q.search = "reservoir";
+	assert_int_equal(count(c->s, &q), 1);	/* the story, once */
+	q.all_copies = true;
+	assert_int_equal(count(c->s, &q), 2);
+	q.search = "quixotically OR zanzibarish OR never";
+	assert_int_equal(count(c->s, &q), 0);	/* the failed feed's terms */
+	sql_exec(c->path, "INSERT INTO items_fts (items_fts) "
+	    "VALUES ('integrity-check')");
+	assert_true(integrity_ok(c->path));
+	/* The validators came with the content; the failure's state too. */
+	assert_int_equal(store_feed_list(c->s, "wire", &feeds, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(feeds[0].fetch.etag, "\"a1\"");
+	assert_int_equal(feeds[0].fetch.next_due, NOW + 3600);
+	assert_int_equal(feeds[0].n_items, 2);
+	store_feeds_free(feeds, n);
+	assert_int_equal(store_feed_list(c->s, "broken", &feeds, &n, &err), 0);
+	assert_string_equal(feeds[0].fetch.last_error, "HTTP 500");
+	assert_int_equal(feeds[0].n_items, 0);
+	store_feeds_free(feeds, n);
+	/* The ids the results name are the stored ones. */
+	n = list(c->s, &all, &v);
+	assert_int_equal(n, 3);
+	assert_true(v[0].id == rc.new_ids[0] || v[0].id == ra.new_ids[0] ||
+	    v[0].id == ra.new_ids[1]);
+	store_items_free(v, n);
+	store_apply_result_clear(&ra);
+	store_apply_result_clear(&rc);
+	feed_free(da);
+	feed_free(db);
+	feed_free(dc);
+
+	/* A rolled back batch leaves nothing, and the store goes on. */
+	sql_exec(c->path, "DROP TRIGGER boom");
+	da = feed_new("Late");
+	feed_add(da, "l1", "Rolled back", NULL, "<p>ephemeral words</p>");
+	assert_int_equal(store_batch_begin(c->s, &err), 0);
+	assert_int_equal(store_batch_begin(c->s, &err), -1);	/* no nesting */
+	free(err);
+	err = NULL;
+	assert_int_equal(store_feed_apply(c->s, fd, da, &o, &ra, &err), 0);
+	store_apply_result_clear(&ra);
+	store_batch_rollback(c->s);
+	assert_int_equal(count(c->s, &all), 3);
+	q.search = "ephemeral";
+	assert_int_equal(count(c->s, &q), 0);
+	assert_int_equal(store_batch_commit(c->s, &err), -1);	/* none open */
+	free(err);
+	err = NULL;
+	assert_int_equal(store_feed_apply(c->s, fd, da, &o, &ra, &err), 0);
+	assert_int_equal(ra.n_new, 1);
+	store_apply_result_clear(&ra);
+	assert_int_equal(count(c->s, &q), 1);
+	feed_free(da);
+	sql_exec(c->path, "INSERT INTO items_fts (items_fts) "
+	    "VALUES ('integrity-check')");
+}
+
 static void
 test_busy(void **state)
 {
@@ -1763,9 +2021,11 @@ main(void)
 		T(test_retention),
 		T(test_retention_moves_story_head),
 		T(test_fingerprint_window),
+		T(test_fingerprint_move),
 		T(test_housekeeping_per_feed),
 		T(test_maintain_vacuums),
 		T(test_disk_full),
+		T(test_batch),
 		T(test_busy),
 		T(test_stats),
 #undef T
