@@ -1467,6 +1467,7 @@ hook_extract_feed(void *ctx, const char *name, size_t limit,
 	struct store_filter flt = { .feed = name, .all_copies = true,
 	    .limit = limit };
 	struct store_item *items = NULL;
+	struct dfeed *df = feed_find(d, name);
 	struct waiter *w;
 	size_t n = 0, i, queued = 0;
 
@@ -1476,15 +1477,15 @@ hook_extract_feed(void *ctx, const char *name, size_t limit,
 	}
 	if (store_items_list(d->store, &flt, &items, &n, ret_err) == -1)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (items[i].link != NULL && url_is_http(items[i].link))
-			queued++;
-	*ret_queued = queued;	/* before done_cb can run */
+	/* Our reference keeps done_cb from running before waiter_unref. */
 	w = waiter_new(d, done_cb, arg);
 	for (i = 0; i < n; i++)
-		if (items[i].link != NULL && url_is_http(items[i].link))
-			article_start(d, feed_find(d, name), items[i].id,
-			    items[i].link, NULL, w);
+		if (items[i].link != NULL && url_is_http(items[i].link)) {
+			article_start(d, df, items[i].id, items[i].link,
+			    NULL, w);
+			queued++;
+		}
+	*ret_queued = queued;
 	log_info("feed %s: extraction of %zu article%s requested", name,
 	    queued, queued == 1 ? "" : "s");
 	store_items_free(items, n);

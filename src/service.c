@@ -821,8 +821,9 @@ m_remove_feed(struct service *svc, struct service_conn *sc,
 	server_call_reply(call, NULL);
 }
 
+/* For hooks whose caller does not wait for the outcome. */
 static void
-refresh_ignore_cb(void *arg, const char *err)
+ignore_done_cb(void *arg, const char *err)
 {
 }
 
@@ -863,7 +864,7 @@ m_refresh(struct service *svc, struct service_conn *sc,
 		goto out;
 	if (!wait) {
 		rc = svc->hooks->refresh(svc->hooks->ctx, names, n,
-		    refresh_ignore_cb, NULL, &err);
+		    ignore_done_cb, NULL, &err);
 		if (rc == 0)
 			server_call_reply(call, NULL);
 	} else {
@@ -1122,13 +1123,6 @@ extract_feed_done_cb(void *arg, const char *err)
 }
 
 static void
-extract_feed_ignore_cb(void *arg, const char *err)
-{
-	(void)arg;
-	(void)err;
-}
-
-static void
 m_extract_feed(struct service *svc, struct service_conn *sc,
     struct server_call *call, json_t *params)
 {
@@ -1160,7 +1154,7 @@ m_extract_feed(struct service *svc, struct service_conn *sc,
 		return;
 	if (!wait) {
 		rc = svc->hooks->extract_feed(svc->hooks->ctx, name,
-		    (size_t)limit, extract_feed_ignore_cb, NULL, &queued, &err);
+		    (size_t)limit, ignore_done_cb, NULL, &queued, &err);
 		if (rc == 0)
 			server_call_reply(call, json_pack("{s:I}", "queued",
 			    (json_int_t)queued));

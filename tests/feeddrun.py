@@ -75,6 +75,19 @@ def run_parallel(tap, tests, *args):
         sub.replay(tap)
 
 
+# An article page an extractor finds a body in, with navigation and a
+# footer to leave out.
+ARTICLE = """<!doctype html><html><head><title>A story</title></head><body>
+<nav><a href="/">Home</a> <a href="/about">About</a></nav>
+<article><h1>A story</h1>
+<p>This is the first paragraph of a story that goes on for a while so that
+an extractor has something to find, with enough words in it to count.</p>
+<p>A second paragraph follows, just as long, about the same story, with
+more words, commas, and full stops. It keeps going for a bit longer.</p>
+<p>And a third one, to be safe: the extractor wants real paragraphs with
+punctuation, not navigation links or a footer.</p>
+</article><footer>Copyright</footer></body></html>"""
+
 class Client:
     """A Varlink client of the daemon's socket: call() returns a reply's
     parameters, or raises RuntimeError on an error reply and

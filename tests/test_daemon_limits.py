@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import feeddtest  # noqa: E402
 import feeddrun  # noqa: E402
 import httpd  # noqa: E402
-from feeddrun import Feedd, wait_until  # noqa: E402
+from feeddrun import ARTICLE, Feedd, wait_until  # noqa: E402
 
 
 def rss(items):
@@ -112,18 +112,6 @@ def test_dead_and_redirects(tap, srv):
             tap.ok(row and row["error_streak"] >= 1 and row["next_due"] >
                    row["last_fetch"] and row["disabled"] == 0,
                    "%s: backing off, not given up" % name, row)
-
-
-ARTICLE = """<!doctype html><html><head><title>A story</title></head><body>
-<nav><a href="/">Home</a> <a href="/about">About</a></nav>
-<article><h1>A story</h1>
-<p>This is the first paragraph of a story that goes on for a while so that
-an extractor has something to find, with enough words in it to count.</p>
-<p>A second paragraph follows, just as long, about the same story, with
-more words, commas, and full stops. It keeps going for a bit longer.</p>
-<p>And a third one, to be safe: the extractor wants real paragraphs with
-punctuation, not navigation links or a footer.</p>
-</article><footer>Copyright</footer></body></html>"""
 
 
 def test_fulltext_guard(tap, srv):

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import feeddtest  # noqa: E402
 import httpd  # noqa: E402
-from feeddrun import Feedd, wait_until  # noqa: E402
+from feeddrun import ARTICLE, Feedd, wait_until  # noqa: E402
 
 MARK = "FEEDD_SSRF_NAMESPACE"
 FEED_ADDR = "10.254.0.1"
@@ -33,16 +33,6 @@ HOSTS = """127.0.0.1 localhost
 127.0.0.1 rebind.test
 127.0.0.2 rebind2.test
 """ % FEED_ADDR
-
-ARTICLE = """<!doctype html><html><head><title>A story</title></head><body>
-<article><h1>A story</h1>
-<p>This is the first paragraph of a story that goes on for a while so that
-an extractor has something to find, with enough words in it to count.</p>
-<p>A second paragraph follows, just as long, about the same story, with
-more words, commas, and full stops. It keeps going for a bit longer.</p>
-<p>And a third one, to be safe: the extractor wants real paragraphs with
-punctuation, not navigation links or a footer.</p>
-</article></body></html>"""
 
 
 def rss(items):
