@@ -110,6 +110,7 @@ struct server {
 	ev_io		 accept_io;
 	ev_timer	 accept_retry;	/* after EMFILE: try again later */
 	ev_prepare	 reaper;	/* frees dead conns, runs kicked ones */
+	ev_idle		 nudge;		/* the loop does not block before it */
 	struct conn_list conns;		/* owned */
 	size_t		 n_conns;
 	struct conn_list dead;		/* owned, waiting for the reaper */
@@ -278,6 +279,28 @@ reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 }
 
 static void
+nudge_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)revents;
+	ev_idle_stop(loop, w);
+}
+
+/*
+ * Runs the reaper before the loop next blocks.  libev gathers the
+ * prepare watchers before it calls them, so one started from inside
+ * another prepare callback (the daemon stores its fetched feeds from
+ * one, and their Refresh calls end there) would first wait for the next
+ * event, seconds away: an active idle watcher makes that poll return at
+ * once, and the reaper runs in the next round.
+ */
+static void
+reaper_arm(struct server *s)
+{
+	ev_prepare_start(s->loop, &s->reaper);
+	ev_idle_start(s->loop, &s->nudge);
+}
+
+static void
 conn_close(struct conn *c, const char *why)
 {
 	struct server *s = c->server;
@@ -306,7 +329,7 @@ conn_close(struct conn *c, const char *why)
 	TAILQ_REMOVE(&s->conns, c, entry);
 	s->n_conns--;
 	TAILQ_INSERT_TAIL(&s->dead, c, entry);
-	ev_prepare_start(s->loop, &s->reaper);
+	reaper_arm(s);
 	/* Room for a client waiting on a full server. */
 	if (!ev_is_active(&s->accept_io) && !ev_is_active(&s->accept_retry))
 		ev_io_start(s->loop, &s->accept_io);
@@ -322,7 +345,7 @@ conn_kick(struct conn *c)
 		return;
 	c->kicked = true;
 	TAILQ_INSERT_TAIL(&s->kicked, c, kick_entry);
-	ev_prepare_start(s->loop, &s->reaper);
+	reaper_arm(s);
 }
 
 static size_t
@@ -913,6 +936,7 @@ server_new(struct ev_loop *loop, struct store *store,
 	ev_io_init(&s->accept_io, accept_cb, s->fd, EV_READ);
 	ev_init(&s->accept_retry, accept_retry_cb);
 	ev_prepare_init(&s->reaper, reaper_cb);
+	ev_idle_init(&s->nudge, nudge_cb);
 	s->accept_io.data = s->accept_retry.data = s->reaper.data = s;
 	ev_io_start(loop, &s->accept_io);
 	*ret = s;
@@ -962,6 +986,7 @@ server_free(struct server *s)
 		ev_io_stop(s->loop, &s->accept_io);
 		ev_timer_stop(s->loop, &s->accept_retry);
 		ev_prepare_stop(s->loop, &s->reaper);
+		ev_idle_stop(s->loop, &s->nudge);
 	}
 	service_free(s->svc);
 	if (s->fd != -1)

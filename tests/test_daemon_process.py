@@ -343,6 +343,18 @@ def test_feedctl(tap, srv):
         last = srv.seen("/c.xml")[-1]
         tap.ok(last.header("If-None-Match") == '"c"',
                "a forced refresh is still conditional")
+        # The reply must not wait for the loop's next timer (the status
+        # update, every 5 s): the refreshes after the first start just
+        # after such a wake-up, so each would take the whole period.
+        slow = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            r = feedctl(d, "refresh", "--wait", "c")
+            took = time.monotonic() - t0
+            if r.returncode != 0 or took > 2.0:
+                slow.append("%.2f s (exit %d)" % (took, r.returncode))
+        tap.ok(not slow, "refresh --wait answers as soon as it is done",
+               ", ".join(slow))
         r = feedctl(d, "refresh", "nosuchfeed")
         tap.ok(r.returncode == 1 and "nosuchfeed" in r.stderr,
                "refresh of an unknown feed fails", r.stdout + r.stderr)
