@@ -164,6 +164,7 @@ struct daemon {
 	TAILQ_HEAD(, pending)	 batch;		/* fetched, to store */
 	size_t			 batch_feeds;
 	size_t			 batch_items;
+	size_t			 items_since_trim; /* give_back_memory() */
 	ev_prepare		 batch_prepare;	/* stores the batch */
 	int64_t			 started;
 	int64_t			 n_items;
@@ -1078,29 +1079,33 @@ pending_stored(struct daemon *d, struct pending *p)
 }
 
 /*
- * Stores every pending outcome in one transaction, a savepoint each: a
- * feed that cannot be stored fails alone, the others are committed.
- * Then tells everyone, in the order the fetches ended.
- */
-/*
  * Once a refresh is over, returns the freed heap to the system: a refresh
  * of thousands of feeds leaves glibc's heap fragmented (parsed feeds,
  * response bodies and sanitizer trees freed in a different order than
  * they were made), and without this the daemon sits idle at its peak.
+ * Only after parsed items: unchanged (304) feeds leave nothing to give.
  */
 static void
 give_back_memory(struct daemon *d)
 {
 #ifdef HAVE_MALLOC_TRIM
-	if (fetch_active(d->fetch, FETCH_PRIO_FEED) == 0 &&
+	if (d->items_since_trim > 0 &&
+	    fetch_active(d->fetch, FETCH_PRIO_FEED) == 0 &&
 	    fetch_queued(d->fetch, FETCH_PRIO_FEED) == 0 &&
-	    d->n_articles == 0)
+	    d->n_articles == 0) {
 		malloc_trim(0);
+		d->items_since_trim = 0;
+	}
 #else
 	(void)d;
 #endif
 }
 
+/*
+ * Stores every pending outcome in one transaction, a savepoint each: a
+ * feed that cannot be stored fails alone, the others are committed.
+ * Then tells everyone, in the order the fetches ended.
+ */
 static void
 batch_flush(struct daemon *d)
 {
@@ -1182,6 +1187,7 @@ batch_flush(struct daemon *d)
 		free(why);
 	}
 	free(batch_err);
+	d->items_since_trim += n_items;
 	give_back_memory(d);
 }
 
