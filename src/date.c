@@ -790,6 +790,16 @@ date_parse(const char *s)
 	return parse_loose(buf);
 }
 
+/* The n low decimal digits of v (>= 0), zero-padded. */
+static void
+put_digits(char *out, int v, int n)
+{
+	while (n-- > 0) {
+		out[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void
 date_format_rfc3339(int64_t t, char *out, size_t outlen)
 {
@@ -809,7 +819,24 @@ date_format_rfc3339(int64_t t, char *out, size_t outlen)
 		days--;
 	}
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, outlen, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
-	    (long long)y, m, d, (int)(secs / 3600), (int)(secs / 60 % 60),
-	    (int)(secs % 60));
+	if (y < 0 || y > 9999 || outlen <= DATE_RFC3339_LEN) {
+		snprintf(out, outlen, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+		    (long long)y, m, d, (int)(secs / 3600),
+		    (int)(secs / 60 % 60), (int)(secs % 60));
+		return;
+	}
+	/* The usual case by hand: a feed listing prints two per item. */
+	put_digits(out, (int)y, 4);
+	out[4] = '-';
+	put_digits(out + 5, m, 2);
+	out[7] = '-';
+	put_digits(out + 8, d, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (int)(secs / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (int)(secs / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (int)(secs % 60), 2);
+	out[19] = 'Z';
+	out[20] = '\0';
 }

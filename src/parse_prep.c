@@ -138,6 +138,22 @@ clean_utf8(struct buf *out, const char *data, size_t n, bool final)
 			continue;
 		}
 		if (c >= 0x80) {
+			/*
+			 * Two- and three-byte sequences that need no more
+			 * than a look at their continuation bytes (C2..DF,
+			 * E1..EC: Latin, Cyrillic, CJK ...) without a call.
+			 */
+			if (c >= 0xc2 && c <= 0xdf && i + 1 < n &&
+			    (s[i + 1] & 0xc0) == 0x80) {
+				i += 2;
+				continue;
+			}
+			if (c >= 0xe1 && c <= 0xec && i + 2 < n &&
+			    (s[i + 1] & 0xc0) == 0x80 &&
+			    (s[i + 2] & 0xc0) == 0x80) {
+				i += 3;
+				continue;
+			}
 			l = utf8_sequence((const char *)s + i, n - i);
 			/* U+FFFE and U+FFFF are not XML characters. */
 			if (l > 0 && !(l == 3 && c == 0xef &&

@@ -224,6 +224,21 @@ text_put_utf8(struct buf *out, unsigned cp)
 	}
 }
 
+/* Length of the prefix of [s, s+n), in whole words, that is ASCII. */
+static size_t
+ascii_words(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if ((w & UINT64_C(0x8080808080808080)) != 0)
+			break;
+	}
+	return i;
+}
+
 /*
  * UTF-8 read as ISO-8859-1 and encoded again: every character is U+0080 ..
  * U+00FF or ASCII, and taken as bytes they are well-formed UTF-8 with at
@@ -234,36 +249,39 @@ fix_double_utf8(struct buf *b)
 {
 	const unsigned char *s = (const unsigned char *)b->data;
 	struct buf dec = { 0 };
-	size_t i;
+	unsigned char *d;
+	size_t i, o;
 	bool multi = false;
 
 	for (i = 0; i < b->len; i++) {
+		if ((i += ascii_words(b->data + i, b->len - i)) == b->len)
+			break;
 		if (s[i] >= 0x80 && s[i] != 0xc2 && s[i] != 0xc3)
 			return;		/* a character above U+00FF */
 		if (s[i] >= 0x80)
 			i++;
 	}
-	for (i = 0; i < b->len; i++) {
-		char c = (char)s[i];
-
+	/* Decoded in a copy (never longer): b stays as is unless it works. */
+	buf_append(&dec, b->data, b->len);
+	d = (unsigned char *)dec.data;
+	for (i = o = 0; i < b->len; i++, o++) {
+		d[o] = s[i];
 		if (s[i] >= 0x80) {
-			c = (char)(((s[i] & 0x1f) << 6) | (s[i + 1] & 0x3f));
+			d[o] = (unsigned char)(((s[i] & 0x1f) << 6) |
+			    (s[i + 1] & 0x3f));
 			i++;
 			multi = true;
 		}
-		buf_append(&dec, &c, 1);
 	}
+	dec.len = o;
+	dec.data[o] = '\0';
 	/* Only if the bytes make UTF-8 with something beyond ASCII. */
 	if (multi && utf8_valid(dec.data, dec.len) &&
-	    memchr(dec.data, '\0', dec.len) == NULL) {
-		for (i = 0; i < dec.len; i++)
-			if ((unsigned char)dec.data[i] >= 0x80)
-				break;
-		if (i < dec.len) {
-			buf_free(b);
-			*b = dec;
-			return;
-		}
+	    memchr(dec.data, '\0', dec.len) == NULL &&
+	    !text_is_ascii(dec.data, dec.len)) {
+		buf_free(b);
+		*b = dec;
+		return;
 	}
 	buf_free(&dec);
 }
@@ -271,39 +289,34 @@ fix_double_utf8(struct buf *b)
 bool
 text_is_ascii(const char *s, size_t n)
 {
-	size_t i = 0;
-	uint64_t w, acc = 0;
+	size_t i = ascii_words(s, n);
 
-	/* Eight bytes at a time: any high bit set means non-ASCII. */
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		acc |= w;
-	}
 	for (; i < n; i++)
-		acc |= (unsigned char)s[i];
-	return (acc & UINT64_C(0x8080808080808080)) == 0;
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
 }
 
 void
 text_fix_encoding(struct buf *b, bool utf8_source)
 {
 	const unsigned char *s;
+	const char *p, *e;
 	struct buf out = { 0 };
 	size_t i, start = 0;
-	bool has_c1 = false, high = false;
+	bool has_c1 = false;
 
 	if (b->data == NULL || text_is_ascii(b->data, b->len))
 		return;
-	s = (const unsigned char *)b->data;
-	for (i = 0; i < b->len; i++) {
-		if (s[i] >= 0x80) {
-			high = true;
-			if (s[i] == 0xc2 && i + 1 < b->len && s[i + 1] < 0xa0)
-				has_c1 = true;
+	/* C2 is rare outside C1 controls and a few symbols: memchr for it. */
+	e = b->data + b->len;
+	for (p = b->data; (p = memchr(p, 0xc2, (size_t)(e - p))) != NULL;
+	    p++) {
+		if (p + 1 < e && (unsigned char)p[1] < 0xa0) {
+			has_c1 = true;
+			break;
 		}
 	}
-	if (!high)
-		return;
 	if (utf8_source)
 		fix_double_utf8(b);
 	if (!has_c1)

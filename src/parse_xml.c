@@ -635,8 +635,11 @@ cap_finish(struct xml_parser *xp)
 		builder_set(b, c->item, c->field, c->prio, v);
 		return;
 	case XS_GUID_PERMALINK:
-		/* A permalink guid is the link when there is no <link>. */
-		if (url_is_http(v))
+		/*
+		 * A permalink guid is the link when there is no <link> (the
+		 * URL check, a full parse, only when the link would be taken).
+		 */
+		if (!builder_has(b, true, PF_LINK, 2) && url_is_http(v))
 			builder_set(b, true, PF_LINK, 1, xstrdup(v));
 		builder_set(b, true, PF_ID, c->prio, v);
 		return;
