@@ -59,6 +59,11 @@
  */
 #define BATCH_MAX_FEEDS		32
 #define BATCH_MAX_ITEMS		1000
+/*
+ * New items join the search index when the loop is idle, this many at a
+ * time (about 20 ms of work): a client's call waits at most that long.
+ */
+#define INDEX_SLICE		250
 
 #define FEED_ACCEPT "application/rss+xml, application/atom+xml, " \
 	"application/feed+json, application/json;q=0.9, " \
@@ -166,6 +171,7 @@ struct daemon {
 	size_t			 batch_items;
 	size_t			 items_since_trim; /* give_back_memory() */
 	ev_prepare		 batch_prepare;	/* stores the batch */
+	ev_idle			 index_idle;	/* indexes new items */
 	int64_t			 started;
 	int64_t			 n_items;
 	int64_t			 n_unread;
@@ -1189,6 +1195,31 @@ batch_flush(struct daemon *d)
 	free(batch_err);
 	d->items_since_trim += n_items;
 	give_back_memory(d);
+	if (n_items > 0 && !d->stopping)
+		ev_idle_start(d->loop, &d->index_idle);
+}
+
+/* A slice of the search index, while nothing else is to be done. */
+static void
+index_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct daemon *d = w->data;
+	char *err = NULL;
+	bool more;
+
+	(void)revents;
+	if (store_index(d->store, INDEX_SLICE, &more, &err) == -1) {
+		/* The next batch tries again; a search catches up anyway. */
+		log_err("cannot index new items for search: %s", err);
+		free(err);
+		more = false;
+	}
+	if (!more) {
+		ev_idle_stop(loop, w);
+		/* Indexing fragments the heap too. */
+		d->items_since_trim++;
+		give_back_memory(d);
+	}
 }
 
 static void
@@ -1791,6 +1822,8 @@ daemon_new(struct ev_loop *loop, struct config *cfg,
 	TAILQ_INIT(&d->batch);
 	ev_prepare_init(&d->batch_prepare, batch_prepare_cb);
 	d->batch_prepare.data = d;
+	ev_idle_init(&d->index_idle, index_idle_cb);
+	d->index_idle.data = d;
 	ev_timer_init(&d->retention_timer, retention_cb, 300., RETENTION_EVERY);
 	d->retention_timer.data = d;
 	ev_timer_init(&d->maintain_timer, maintain_cb, 3600., MAINTAIN_EVERY);
@@ -1840,6 +1873,8 @@ daemon_new(struct ev_loop *loop, struct config *cfg,
 	ev_timer_start(loop, &d->retention_timer);
 	ev_timer_start(loop, &d->maintain_timer);
 	ev_timer_start(loop, &d->status_timer);
+	/* Items a stop or a crash left out of the search index. */
+	ev_idle_start(loop, &d->index_idle);
 	d->state = "running";
 	*ret = d;
 	return 0;
@@ -1989,6 +2024,7 @@ daemon_stop(struct daemon *d)
 	ev_timer_stop(d->loop, &d->maintain_timer);
 	ev_timer_stop(d->loop, &d->status_timer);
 	ev_timer_stop(d->loop, &d->slice_timer);
+	ev_idle_stop(d->loop, &d->index_idle);
 	TAILQ_FOREACH(df, &d->feeds, entry) {
 		ev_timer_stop(d->loop, &df->timer);
 		if (df->job != NULL)

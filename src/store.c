@@ -23,28 +23,29 @@
  * - Full-text search: an FTS5 table with external content (the items
  *   table: title, body_text, article_text), so the text is stored once.
  *   body_text is the plain text of content/summary: indexing HTML would
- *   index markup, and the same text feeds the fingerprints.  The index is
- *   kept in sync by this file, not by triggers: FTS5 flushes its pending
- *   terms into a new segment at every statement savepoint, and an insert
- *   that fires a trigger opens one, so a trigger-kept index wrote one
- *   segment per item (measured: 40% of the cost of storing a feed).  Here
- *   the changes of a transaction are queued and written just before its
- *   COMMIT, one segment per feed, or per batch of feeds (a batch's
- *   savepoints roll back their part of the queue).  Only this file writes items, so
- *   nothing else can let the index drift (a hand-made DELETE leaves stale
- *   index entries, which queries ignore since they join items).
- * - Near-duplicate bands (fp_bands) are kept only for items first seen in
- *   the last DEDUP_WINDOW: copies of a story appear within days, and the
- *   index stays the size of the recent past, not of the whole archive.
- * - New bands go to a small table (fp_new) first, moved into fp_bands in
- *   band order once it holds FP_NEW_MAX rows: band keys are random, so
- *   each new item's sixteen bands land on sixteen random pages of the
- *   large index, and a commit rewrites every page it touched -- with
- *   fp_bands written directly, a cold refresh of 1,000 feeds (68,509
- *   items) wrote most of that index at every commit.  fp_new stays small
- *   enough for the page cache; the move writes each page of fp_bands
- *   once per FP_NEW_MAX rows.  Lookups read both (the candidates and
- *   their order are those of one table: rows move oldest first).
+ *   index markup, and the same text feeds the fingerprints.
+ * - New items join the index late: it holds exactly the items up to
+ *   fts_state.indexed_to, and store_index() adds the ones after, in
+ *   slices, when the daemon is idle -- or all at once before a search,
+ *   so a search never misses an item.  Indexing is a third of the work
+ *   of storing new items (FTS5 tokenises about 25 MB of text a second
+ *   here), and a refresh that stores thousands need not wait for it.
+ *   The index is kept in sync by this file, not by triggers: FTS5
+ *   flushes its pending terms into a new segment at every statement
+ *   savepoint, and an insert that fires a trigger opens one, so a
+ *   trigger-kept index wrote one segment per item (measured: 40% of the
+ *   cost of storing a feed).  Changes to indexed items are queued and
+ *   written just before COMMIT (a batch's savepoints roll back their part
+ *   of the queue).  Only this file writes items, so nothing else can let
+ *   the index drift (a hand-made DELETE leaves stale index entries, which
+ *   queries ignore since they join items).
+ * - Near-duplicate fingerprints are kept (items.fingerprint) only for
+ *   items first seen in the last DEDUP_WINDOW: copies of a story appear
+ *   within days.  Their band index lives in memory (fpindex.h), built
+ *   from those fingerprints at the first lookup and kept in step by every
+ *   change made here; a rollback drops it, to be built again from what
+ *   the database then holds.  It was a table until schema version 5, and
+ *   maintaining it cost half the time of storing new items.
  */
 #include "config.h"
 
@@ -62,6 +63,7 @@
 
 #include "date.h"
 #include "dedup.h"
+#include "fpindex.h"
 #include "parse.h"
 #include "store.h"
 #include "url.h"
@@ -86,8 +88,6 @@
 #define MAX_BODY		(4 * 1024 * 1024) /* summary, content, article */
 /* Dynamic (filter) statements kept prepared. */
 #define DYN_CACHE		24
-/* fp_new moves into fp_bands at this many rows (about 4 MB). */
-#define FP_NEW_MAX		(8192 * DEDUP_BANDS)
 
 enum story_reason {
 	REASON_NONE = 0,
@@ -127,20 +127,13 @@ enum st {
 	ST_OTHER_BY_CANON,
 	ST_CANON_IN_FEED,
 	ST_FEED_COUNT_NEW,
-	ST_FP_CANDIDATES,
+	ST_FP_LOAD,
 	ST_ITEM_COMPARE,
 	ST_ITEM_INSERT,
 	ST_ITEM_UPDATE,
 	ST_ITEM_FP_GET,
 	ST_ITEM_FEED,
 	ST_ITEM_FP_SET,
-	ST_FP_INSERT,
-	ST_FP_INSERT_V3,
-	ST_FP_DELETE,
-	ST_FP_DELETE_NEW,
-	ST_FP_MOVE,
-	ST_FP_MOVED,
-	ST_FP_NEW_COUNT,
 	ST_STORY_UNREAD,
 	ST_STORY_SIZE,
 	ST_STORY_JOIN,
@@ -163,6 +156,11 @@ enum st {
 	ST_FTS_INSERT,
 	ST_FTS_DELETE,
 	ST_ITEM_FTS_OLD,
+	ST_FTS_TO,
+	ST_FTS_HI,
+	ST_FTS_CATCH_UP,
+	ST_FTS_SET_TO,
+	ST_FTS_PENDING,
 	ST__MAX
 };
 
@@ -253,7 +251,11 @@ static const char *const st_sql[ST__MAX] = {
 	[ST_FEED_COUNT_NEW] =
 	    "UPDATE feeds SET n_items = n_items + ?, n_unread = n_unread + ? "
 	    "WHERE id = ?",
-	/* (ST_FP_CANDIDATES and ST_FP_INSERT are built by fp_sql().) */
+	/* Newest first: what the index keeps when there are too many. */
+	[ST_FP_LOAD] =
+	    "SELECT id, feed_id, sort_time, fingerprint FROM items "
+	    "WHERE fingerprint IS NOT NULL AND first_seen >= ? "
+	    "ORDER BY id DESC LIMIT ?",
 	[ST_ITEM_COMPARE] =
 	    "SELECT feed_id, story_id, read, read_at, first_seen, title, "
 	    "coalesce(nullif(article_text, ''), body_text) FROM items "
@@ -274,20 +276,8 @@ static const char *const st_sql[ST__MAX] = {
 	    "SELECT fingerprint, first_seen, title, "
 	    "coalesce(nullif(article_text, ''), body_text), feed_id, story_id "
 	    "FROM items WHERE id = ?",
-	[ST_ITEM_FEED] = "SELECT feed_id FROM items WHERE id = ?",
+	[ST_ITEM_FEED] = "SELECT feed_id, sort_time FROM items WHERE id = ?",
 	[ST_ITEM_FP_SET] = "UPDATE items SET fingerprint = ? WHERE id = ?",
-	[ST_FP_DELETE] =
-	    "DELETE FROM fp_bands WHERE item_id = ?1 AND band IN "
-	    "(SELECT value FROM json_each(?2))",
-	[ST_FP_DELETE_NEW] =
-	    "DELETE FROM fp_new WHERE item_id = ?1 AND band IN "
-	    "(SELECT value FROM json_each(?2))",
-	/* In fp_new's order, that is fp_bands' own. */
-	[ST_FP_MOVE] =
-	    "INSERT OR IGNORE INTO fp_bands (band, item_id, feed_id) "
-	    "SELECT band, item_id, feed_id FROM fp_new",
-	[ST_FP_MOVED] = "DELETE FROM fp_new",
-	[ST_FP_NEW_COUNT] = "SELECT count(*) FROM fp_new",
 	[ST_STORY_UNREAD] =
 	    "UPDATE items SET read = 0, read_at = 0 WHERE read = 1 AND "
 	    "story_id = (SELECT story_id FROM items WHERE id = ?)",
@@ -321,7 +311,7 @@ static const char *const st_sql[ST__MAX] = {
 	    "WHERE name = ? AND holder = ?",
 	[ST_ITEM_DELETE] =
 	    "DELETE FROM items WHERE id = ? "
-	    "RETURNING story_id, title, body_text, article_text",
+	    "RETURNING story_id, title, body_text, article_text, fingerprint",
 	[ST_FTS_INSERT] =
 	    "INSERT INTO items_fts (rowid, title, body_text, article_text) "
 	    "VALUES (?, ?, ?, ?)",
@@ -330,6 +320,19 @@ static const char *const st_sql[ST__MAX] = {
 	    "article_text) VALUES ('delete', ?, ?, ?, ?)",
 	[ST_ITEM_FTS_OLD] =
 	    "SELECT title, body_text, article_text FROM items WHERE id = ?",
+	[ST_FTS_TO] = "SELECT indexed_to FROM fts_state",
+	/* The last of the next ?2 items after ?1, or the last item. */
+	[ST_FTS_HI] =
+	    "SELECT coalesce((SELECT id FROM items WHERE id > ?1 ORDER BY id "
+	    "LIMIT 1 OFFSET ?2 - 1), (SELECT max(id) FROM items), 0)",
+	[ST_FTS_CATCH_UP] =
+	    "INSERT INTO items_fts (rowid, title, body_text, article_text) "
+	    "SELECT id, title, body_text, article_text FROM items "
+	    "WHERE id > ?1 AND id <= ?2",
+	[ST_FTS_SET_TO] = "UPDATE fts_state SET indexed_to = ?",
+	[ST_FTS_PENDING] =
+	    "SELECT coalesce((SELECT max(id) FROM items), 0) > "
+	    "(SELECT indexed_to FROM fts_state)",
 	[ST_STORY_MIN] = "SELECT min(id) FROM items WHERE story_id = ?",
 	[ST_STORY_MOVE] =
 	    "UPDATE items SET story_id = ?1, story_reason = CASE WHEN id = ?1 "
@@ -388,7 +391,6 @@ struct store {
 	sqlite3		*db;		/* owned */
 	char		*path;		/* owned */
 	sqlite3_stmt	*st[ST__MAX];	/* owned; prepared on first use */
-	char		*st_text[ST__MAX]; /* owned; SQL built at run time */
 	struct dyn_stmt	 dyn[DYN_CACHE];
 	uint64_t	 dyn_clock;
 	bool		 sync_full;	/* current PRAGMA synchronous */
@@ -397,8 +399,9 @@ struct store {
 	size_t		 n_fts;
 	size_t		 cap_fts;
 	bool		 batch;		/* store_batch_begin()'s is open */
-	bool		 fp_new;	/* schema has fp_new (version 4) */
-	int64_t		 fp_new_rows;	/* about how many; -1: unknown */
+	bool		 ready;		/* opened and migrated */
+	int64_t		 fts_to;	/* indexed_to, while a transaction is open */
+	struct fpindex	*fpi;		/* owned; NULL: built when needed */
 };
 
 /* ---- errors and statement helpers ---- */
@@ -430,45 +433,11 @@ db_fail(struct store *s, char **ret_err, const char *what)
 	return fail(ret_err, "%s: %s: %s", s->path, what, msg);
 }
 
-/*
- * The statements over all DEDUP_BANDS bands at once (one statement, not
- * sixteen): candidates from other feeds, and the rows of one item.
- */
-static char *
-fp_sql(enum st id)
-{
-	struct buf b = { 0 };
-	size_t i;
-
-	if (id == ST_FP_CANDIDATES) {
-		/* UNION ALL: index probes, no temporary IN table. */
-		for (i = 0; i < DEDUP_BANDS; i++)
-			buf_printf(&b, "%sSELECT item_id FROM fp_bands WHERE "
-			    "band = ?%zu AND feed_id != ?%d UNION ALL "
-			    "SELECT item_id FROM fp_new WHERE band = ?%zu AND "
-			    "feed_id != ?%d", i ? " UNION ALL " : "", i + 1,
-			    DEDUP_BANDS + 1, i + 1, DEDUP_BANDS + 1);
-		buf_printf(&b, " LIMIT %d", MAX_CANDIDATES);
-	} else {
-		/* The version 3 migration runs before fp_new exists. */
-		buf_printf(&b, "INSERT OR IGNORE INTO %s (band, item_id, "
-		    "feed_id) VALUES ", id == ST_FP_INSERT_V3 ? "fp_bands" :
-		    "fp_new");
-		for (i = 0; i < DEDUP_BANDS; i++)
-			buf_printf(&b, "%s(?%zu, ?%d, ?%d)", i ? "," : "",
-			    i + 1, DEDUP_BANDS + 1, DEDUP_BANDS + 2);
-	}
-	return buf_take(&b);
-}
-
 static sqlite3_stmt *
 st_get(struct store *s, enum st id, char **ret_err)
 {
-	if (s->st[id] == NULL && st_sql[id] == NULL && s->st_text[id] == NULL)
-		s->st_text[id] = fp_sql(id);
 	if (s->st[id] == NULL &&
-	    sqlite3_prepare_v3(s->db, st_sql[id] ? st_sql[id] : s->st_text[id],
-	    -1,
+	    sqlite3_prepare_v3(s->db, st_sql[id], -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) != SQLITE_OK) {
 		db_fail(s, ret_err, "preparing a statement");
 		s->st[id] = NULL;
@@ -672,6 +641,8 @@ query_int(struct store *s, const char *sql, int64_t *ret, char **ret_err)
  * Starts a write transaction, taking the write lock at once (so a busy
  * database fails here, before any work).  durable: commit with fsync.
  */
+static void	tx_rollback(struct store *);
+
 static int
 tx_begin(struct store *s, bool durable, char **ret_err)
 {
@@ -686,9 +657,16 @@ tx_begin(struct store *s, bool durable, char **ret_err)
 			return -1;
 		s->sync_full = durable;
 	}
-	if ((st = st_get(s, ST_BEGIN, ret_err)) == NULL)
+	if ((st = st_get(s, ST_BEGIN, ret_err)) == NULL ||
+	    st_exec(s, st, ret_err, "starting a transaction") == -1)
 		return -1;
-	return st_exec(s, st, ret_err, "starting a transaction");
+	/* Holding the write lock: nobody moves it until COMMIT. */
+	if (s->ready && ((st = st_get(s, ST_FTS_TO, ret_err)) == NULL ||
+	    st_int(s, st, &s->fts_to, ret_err, "reading the index state") == -1)) {
+		tx_rollback(s);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the full-text index (see the note at the top) ---- */
@@ -758,13 +736,21 @@ fts_flush(struct store *s, char **ret_err)
 	return rc;
 }
 
+/* The band index may hold what a rollback undid: built again when needed. */
+static void
+fp_forget(struct store *s)
+{
+	fpindex_free(s->fpi);
+	s->fpi = NULL;
+}
+
 static void
 tx_rollback(struct store *s)
 {
 	sqlite3_stmt *st;
 
 	fts_clear(s);
-	s->fp_new_rows = -1;	/* counted again when needed */
+	fp_forget(s);
 	/* SQLite may have rolled back already (e.g. on SQLITE_FULL). */
 	if (sqlite3_get_autocommit(s->db))
 		return;
@@ -772,47 +758,17 @@ tx_rollback(struct store *s)
 		st_exec(s, st, NULL, "rolling back");
 }
 
-/* Moves fp_new into fp_bands when it is full (see the top). */
-static int
-fp_move(struct store *s, bool *ret_moved, char **ret_err)
-{
-	sqlite3_stmt *st;
-
-	*ret_moved = false;
-	if (!s->fp_new)
-		return 0;
-	if (s->fp_new_rows < 0) {
-		if ((st = st_get(s, ST_FP_NEW_COUNT, ret_err)) == NULL ||
-		    st_int(s, st, &s->fp_new_rows, ret_err,
-		    "counting fingerprints") == -1)
-			return -1;
-	}
-	if (s->fp_new_rows < FP_NEW_MAX)
-		return 0;
-	if ((st = st_get(s, ST_FP_MOVE, ret_err)) == NULL ||
-	    st_exec(s, st, ret_err, "moving fingerprints") == -1 ||
-	    (st = st_get(s, ST_FP_MOVED, ret_err)) == NULL ||
-	    st_exec(s, st, ret_err, "moving fingerprints") == -1)
-		return -1;
-	*ret_moved = true;
-	return 0;
-}
-
 static int
 tx_commit(struct store *s, char **ret_err)
 {
 	sqlite3_stmt *st;
-	bool moved;
 
-	if (fp_move(s, &moved, ret_err) == -1 ||
-	    fts_flush(s, ret_err) == -1 ||
+	if (fts_flush(s, ret_err) == -1 ||
 	    (st = st_get(s, ST_COMMIT, ret_err)) == NULL ||
 	    st_exec(s, st, ret_err, "committing") == -1) {
 		tx_rollback(s);
 		return -1;
 	}
-	if (moved)
-		s->fp_new_rows = 0;
 	return 0;
 }
 
@@ -849,6 +805,7 @@ unit_abort(struct store *s, size_t mark)
 		return;
 	}
 	fts_truncate(s, mark);
+	fp_forget(s);
 	if (sqlite3_get_autocommit(s->db))
 		return;
 	if ((st = st_get(s, ST_ROLLBACK_TO, NULL)) != NULL)
@@ -902,6 +859,64 @@ store_batch_rollback(struct store *s)
 		return;
 	s->batch = false;
 	tx_rollback(s);
+}
+
+int
+store_index(struct store *s, size_t max, bool *ret_more, char **ret_err)
+{
+	sqlite3_stmt *st;
+	int64_t pending, hi;
+
+	*ret_more = false;
+	/* A read first: no write lock taken for nothing. */
+	if ((st = st_get(s, ST_FTS_PENDING, ret_err)) == NULL ||
+	    st_int(s, st, &pending, ret_err, "reading the index state") == -1)
+		return -1;
+	if (!pending)
+		return 0;
+	if (tx_begin(s, false, ret_err) == -1)
+		return -1;
+	if ((st = st_get(s, ST_FTS_HI, ret_err)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, s->fts_to);
+	sqlite3_bind_int64(st, 2, (int64_t)(max > 0 ? max : 1));
+	if (st_int(s, st, &hi, ret_err, "indexing text") == -1)
+		goto fail;
+	if (hi > s->fts_to) {
+		if ((st = st_get(s, ST_FTS_CATCH_UP, ret_err)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, s->fts_to);
+		sqlite3_bind_int64(st, 2, hi);
+		if (st_exec(s, st, ret_err, "indexing text") == -1 ||
+		    (st = st_get(s, ST_FTS_SET_TO, ret_err)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, hi);
+		if (st_exec(s, st, ret_err, "indexing text") == -1)
+			goto fail;
+	}
+	if (tx_commit(s, ret_err) == -1)
+		return -1;
+	if ((st = st_get(s, ST_FTS_PENDING, ret_err)) == NULL ||
+	    st_int(s, st, &pending, ret_err, "reading the index state") == -1)
+		return -1;
+	*ret_more = pending != 0;
+	return 0;
+fail:
+	tx_rollback(s);
+	return -1;
+}
+
+/* Before a search: every item in the index (see the top). */
+static int
+index_all(struct store *s, char **ret_err)
+{
+	bool more = true;
+
+	/* Slices: FTS5 holds a slice's terms in memory until COMMIT. */
+	while (more)
+		if (store_index(s, 1024, &more, ret_err) == -1)
+			return -1;
+	return 0;
 }
 
 /* ---- schema ---- */
@@ -1050,6 +1065,17 @@ static const char schema_v4[] =
 	" (SELECT value FROM json_each(old.fingerprint));"
 	" END;";
 
+/*
+ * Version 5: the band index moves into memory (fpindex.h); new items join
+ * the full-text index late (every item stored so far is in it).
+ */
+static const char schema_v5[] =
+	"DROP TRIGGER items_fp_ad;"
+	"DROP TABLE fp_new;"
+	"DROP TABLE fp_bands;"
+	"CREATE TABLE fts_state (indexed_to INTEGER NOT NULL);"
+	"INSERT INTO fts_state SELECT coalesce(max(id), 0) FROM items;";
+
 static int	migrate_v2_body_text(struct store *, char **);
 static int	migrate_v3_fingerprints(struct store *, char **);
 
@@ -1067,6 +1093,7 @@ static const struct migration {
 	{ schema_v2_before, migrate_v2_body_text, schema_v2_after },
 	{ schema_v3_before, migrate_v3_fingerprints, NULL },
 	{ schema_v4, NULL, NULL },
+	{ schema_v5, NULL, NULL },
 };
 
 int
@@ -1186,10 +1213,8 @@ store_free(struct store *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < ST__MAX; i++) {
+	for (i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(s->st[i]);
-		free(s->st_text[i]);
-	}
 	for (i = 0; i < DYN_CACHE; i++) {
 		sqlite3_finalize(s->dyn[i].st);
 		free(s->dyn[i].sql);
@@ -1198,6 +1223,7 @@ store_free(struct store *s)
 		sqlite3_close(s->db);
 	fts_clear(s);
 	free(s->fts);
+	fpindex_free(s->fpi);
 	free(s->ret.key);
 	free(s->path);
 	free(s);
@@ -1315,15 +1341,17 @@ open_at(const char *path, int target, bool create_only, struct store **ret,
 	 * A page cache that holds the hot indexes (the default 2 MB makes
 	 * every apply re-read them), and checkpoints (each an fsync of the
 	 * database) every 64 MB of WAL rather than every 4 MB: a third less
-	 * wall time when storing feeds.  16 MB of cache and no mmap: both
+	 * wall time when storing feeds.  8 MB of cache and no mmap: both
 	 * count in the daemon's resident memory, which issue 9 caps at
 	 * 64 MB; a cold refresh of 1,000 feeds (bench/run.py) peaked at
 	 * 267 MB with 64 MB and 1 GB of mmap (most of it mapped database
-	 * pages), at 45 MB so, for the same CPU time (41 s both).
+	 * pages), at 45 MB with 16 MB, for the same CPU time (41 s both).
+	 * Since the band index left the database (version 5), 8 MB store
+	 * as fast as 16 (bench/bench_store: 5.2 s and 5.5 s).
 	 */
 	if (exec_sql(s, "PRAGMA foreign_keys = ON;"
 	    "PRAGMA synchronous = NORMAL;"
-	    "PRAGMA cache_size = -16384;"
+	    "PRAGMA cache_size = -8192;"
 	    "PRAGMA mmap_size = 0;"
 	    "PRAGMA temp_store = MEMORY;"
 	    "PRAGMA wal_autocheckpoint = 16384;"
@@ -1351,8 +1379,7 @@ open_at(const char *path, int target, bool create_only, struct store **ret,
 	}
 	if (version < target && migrate(s, version, target, ret_err) == -1)
 		goto fail;
-	s->fp_new = target >= 4;
-	s->fp_new_rows = -1;
+	s->ready = target == store_schema_version();
 	*ret = s;
 	return 0;
 fail:
@@ -1716,51 +1743,78 @@ bands_json(const int64_t *bands, size_t n)
 	return out;
 }
 
-static int
-fp_insert_bands(struct store *s, int64_t id, int64_t feed_id,
-    const int64_t *bands, size_t n, char **ret_err)
+/* The bands of a fingerprint bands_json() wrote; 0 if it is not one. */
+static size_t
+bands_parse(const char *json, int64_t *bands)
 {
-	sqlite3_stmt *st;
-	size_t i;
+	const char *p = json;
+	char *end;
+	size_t n = 0;
 
-	if (n == 0)
+	if (json == NULL || *p++ != '[')
 		return 0;
-	if (n != DEDUP_BANDS)
-		return fail(ret_err, "a fingerprint of %zu bands", n);
-	if ((st = st_get(s, s->fp_new ? ST_FP_INSERT : ST_FP_INSERT_V3,
-	    ret_err)) == NULL)
+	while (n < DEDUP_BANDS) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		bands[n++] = strtoll(p, &end, 10);
+		p = end;
+		if (*p != (n < DEDUP_BANDS ? ',' : ']'))
+			return 0;
+		p++;
+	}
+	return *p == '\0' ? n : 0;
+}
+
+/*
+ * Builds the band index from the fingerprints of the window, unless it
+ * is there.  Reads inside the open transaction: it sees that
+ * transaction's own items, and fp_forget() drops it if they go.
+ */
+static int
+fp_load(struct store *s, int64_t now, char **ret_err)
+{
+	int64_t bands[DEDUP_BANDS];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->fpi != NULL)
+		return 0;
+	if ((st = st_get(s, ST_FP_LOAD, ret_err)) == NULL)
 		return -1;
-	for (i = 0; i < n; i++)
-		sqlite3_bind_int64(st, (int)i + 1, bands[i]);
-	sqlite3_bind_int64(st, DEDUP_BANDS + 1, id);
-	sqlite3_bind_int64(st, DEDUP_BANDS + 2, feed_id);
-	if (st_exec(s, st, ret_err, "indexing a fingerprint") == -1)
-		return -1;
-	if (s->fp_new_rows >= 0)
-		s->fp_new_rows += (int64_t)n;
+	s->fpi = fpindex_new();
+	sqlite3_bind_int64(st, 1, now - DEDUP_WINDOW);
+	sqlite3_bind_int64(st, 2, FPINDEX_MAX_ITEMS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (bands_parse((const char *)sqlite3_column_text(st, 3),
+		    bands) == DEDUP_BANDS)
+			fpindex_add(s->fpi, sqlite3_column_int64(st, 0),
+			    sqlite3_column_int64(st, 1),
+			    sqlite3_column_int64(st, 2), bands);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		fp_forget(s);
+		return db_fail(s, ret_err, "reading fingerprints");
+	}
 	return 0;
 }
 
-static int
-fp_delete_bands(struct store *s, int64_t id, const char *json, char **ret_err)
+/* Indexes a new fingerprint, if the index is built (else its build will). */
+static void
+fp_add(struct store *s, int64_t id, int64_t feed_id, int64_t time,
+    const int64_t *bands, size_t n)
 {
-	sqlite3_stmt *st;
+	if (s->fpi != NULL && n == DEDUP_BANDS)
+		fpindex_add(s->fpi, id, feed_id, time, bands);
+}
 
-	if (json == NULL)
-		return 0;
-	if ((st = st_get(s, ST_FP_DELETE, ret_err)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, json);
-	if (st_exec(s, st, ret_err, "dropping a fingerprint") == -1)
-		return -1;
-	if (!s->fp_new)
-		return 0;
-	if ((st = st_get(s, ST_FP_DELETE_NEW, ret_err)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, json);
-	return st_exec(s, st, ret_err, "dropping a fingerprint");
+/* Takes a fingerprint (as stored, may be NULL) out of the index. */
+static void
+fp_drop(struct store *s, int64_t id, const char *json)
+{
+	int64_t bands[DEDUP_BANDS];
+
+	if (s->fpi != NULL && bands_parse(json, bands) == DEDUP_BANDS)
+		fpindex_remove(s->fpi, id, bands);
 }
 
 /*
@@ -1774,19 +1828,23 @@ fp_replace(struct store *s, int64_t id, const char *old_json,
     int64_t *bands, size_t *ret_nb, char **ret_err)
 {
 	struct dedup_text *t;
-	int64_t b[DEDUP_BANDS], feed_id;
+	int64_t b[DEDUP_BANDS], feed_id, time;
 	sqlite3_stmt *st;
 	char *json = NULL;
 	size_t nb;
 	int rc;
 
-	if (fp_delete_bands(s, id, old_json, ret_err) == -1)
-		return -1;
+	fp_drop(s, id, old_json);
 	if ((st = st_get(s, ST_ITEM_FEED, ret_err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	if (st_int(s, st, &feed_id, ret_err, "reading an item") == -1)
-		return -1;
+	rc = sqlite3_step(st);
+	feed_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	time = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? fail(ret_err, "no item %" PRId64,
+		    id) : db_fail(s, ret_err, "reading an item");
 	rc = -1;
 	t = dedup_text_new(title, text);
 	nb = dedup_text_bands(t, b);
@@ -1796,9 +1854,9 @@ fp_replace(struct store *s, int64_t id, const char *old_json,
 		goto out;
 	bind_text(st, 1, json);
 	sqlite3_bind_int64(st, 2, id);
-	if (st_exec(s, st, ret_err, "saving a fingerprint") == -1 ||
-	    fp_insert_bands(s, id, feed_id, b, nb, ret_err) == -1)
+	if (st_exec(s, st, ret_err, "saving a fingerprint") == -1)
 		goto out;
+	fp_add(s, id, feed_id, time, b, nb);
 	rc = 0;
 	if (ret_text != NULL) {
 		*ret_text = t;
@@ -1820,28 +1878,17 @@ fp_index(struct store *s, int64_t id, const char *title, const char *text,
 	return fp_replace(s, id, NULL, title, text, NULL, NULL, NULL, ret_err);
 }
 
-static bool
-id_seen(const int64_t *v, size_t n, int64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] == id)
-			return true;
-	return false;
-}
-
 /*
  * Level 3: the most similar recent item of another feed whose text makes
  * it the same story as t.  Candidates come from the band index only.
  */
 static int
-find_text_match(struct store *s, int64_t feed_id, int64_t self_id,
-    int64_t now, const struct dedup_text *t, const int64_t *bands,
-    size_t nb, struct match *ret, char **ret_err)
+find_text_match(struct store *s, int64_t feed_id, int64_t now,
+    const struct dedup_text *t, const int64_t *bands, size_t nb,
+    struct match *ret, char **ret_err)
 {
-	int64_t cand[MAX_CANDIDATES], id;
-	size_t n = 0, b, i;
+	int64_t cand[MAX_CANDIDATES];
+	size_t n, i;
 	struct dedup_text *ct;
 	sqlite3_stmt *st;
 	double sim;
@@ -1849,22 +1896,9 @@ find_text_match(struct store *s, int64_t feed_id, int64_t self_id,
 
 	if (nb != DEDUP_BANDS)
 		return 0;
-	if ((st = st_get(s, ST_FP_CANDIDATES, ret_err)) == NULL)
+	if (fp_load(s, now, ret_err) == -1)
 		return -1;
-	for (b = 0; b < nb; b++)
-		sqlite3_bind_int64(st, (int)b + 1, bands[b]);
-	sqlite3_bind_int64(st, DEDUP_BANDS + 1, feed_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < MAX_CANDIDATES) {
-		id = sqlite3_column_int64(st, 0);
-		if (id != self_id && !id_seen(cand, n, id))
-			cand[n++] = id;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(s, ret_err, "looking up fingerprints");
-		sqlite3_reset(st);
-		return -1;
-	}
-	sqlite3_reset(st);
+	n = fpindex_find(s->fpi, bands, feed_id, cand, MAX_CANDIDATES);
 	if ((st = st_get(s, ST_ITEM_COMPARE, ret_err)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -1996,14 +2030,15 @@ update_item(struct apply_ctx *c, int64_t id, const struct item *it,
 	body = capped(text, MAX_BODY);
 	free(text);
 	title = capped(it->title, MAX_SHORT);
-	if (fts_old(s, id, &old_title, &old_body, &old_article,
-	    ret_err) == -1 ||
+	if ((id <= s->fts_to && fts_old(s, id, &old_title, &old_body,
+	    &old_article, ret_err) == -1) ||
 	    (st = st_get(s, ST_ITEM_UPDATE, ret_err)) == NULL) {
 		free(body);
 		free(title);
 		return -1;
 	}
-	if (!str_eq(old_title, title) || !str_eq(old_body, body)) {
+	if (id <= s->fts_to &&
+	    (!str_eq(old_title, title) || !str_eq(old_body, body))) {
 		fts_queue(s, true, id, old_title, old_body, old_article);
 		fts_queue(s, false, id, title, body, old_article);
 	}
@@ -2117,12 +2152,14 @@ insert_item(struct apply_ctx *c, const struct item *it, const char *key,
 	    REASON_URL, &m, ret_err) == -1)
 		goto out;
 	if (m.story_id == 0 && nb > 0 &&
-	    find_text_match(s, c->feed_id, 0, c->now, t, bands, nb, &m,
+	    find_text_match(s, c->feed_id, c->now, t, bands, nb, &m,
 	    ret_err) == -1)
 		goto out;
 
 	id = c->next_id++;
 	when = item_time(it);
+	if (when == DATE_NONE || when > c->now)
+		when = c->now;
 	if (nb > 0)
 		json = bands_json(bands, nb);
 	if ((st = st_get(s, ST_ITEM_INSERT, ret_err)) == NULL)
@@ -2137,8 +2174,7 @@ insert_item(struct apply_ctx *c, const struct item *it, const char *key,
 	bind_text_max(st, 8, it->author, MAX_SHORT);
 	bind_time(st, 9, it->published);
 	bind_time(st, 10, it->updated);
-	sqlite3_bind_int64(st, 11,
-	    when != DATE_NONE && when < c->now ? when : c->now);
+	sqlite3_bind_int64(st, 11, when);
 	bind_text_max(st, 12, it->summary, MAX_BODY);
 	bind_text_max(st, 13, it->content, MAX_BODY);
 	sqlite3_bind_int64(st, 14, (int64_t)hash);
@@ -2154,10 +2190,9 @@ insert_item(struct apply_ctx *c, const struct item *it, const char *key,
 	bind_text(st, 21, body);
 	bind_text(st, 22, json);
 	if (st_exec(s, st, ret_err, "storing an item") == -1 ||
-	    key_put(c, key, id, hash, ret_err) == -1 ||
-	    fp_insert_bands(s, id, c->feed_id, bands, nb, ret_err) == -1)
+	    key_put(c, key, id, hash, ret_err) == -1)
 		goto out;
-	fts_queue(s, false, id, title, body, NULL);
+	fp_add(s, id, c->feed_id, when, bands, nb);
 	push_id(&c->r.new_ids, &c->r.n_new, &c->cap_new, id);
 	if (m.story_id != 0)
 		c->r.n_joined++;
@@ -2411,10 +2446,11 @@ store_item_set_article(struct store *s, int64_t item_id,
 	if (a->status == STORE_EXTRACT_OK) {
 		char *ot = NULL, *ob = NULL, *oa = NULL, *na;
 
-		if (fts_old(s, item_id, &ot, &ob, &oa, ret_err) == -1)
+		if (item_id <= s->fts_to && fts_old(s, item_id, &ot, &ob, &oa,
+		    ret_err) == -1)
 			goto fail;
 		na = capped(a->text, MAX_BODY);
-		if (!str_eq(oa, na)) {
+		if (item_id <= s->fts_to && !str_eq(oa, na)) {
 			fts_queue(s, true, item_id, ot, ob, oa);
 			fts_queue(s, false, item_id, ot, ob, na);
 		}
@@ -2482,7 +2518,7 @@ store_item_set_article(struct store *s, int64_t item_id,
 		goto fail;
 	if (size != 1)
 		goto done;
-	if (find_text_match(s, feed_id, item_id, now, t, bands, nb, &m,
+	if (find_text_match(s, feed_id, now, t, bands, nb, &m,
 	    ret_err) == -1)
 		goto fail;
 	if (m.story_id != 0) {
@@ -2808,6 +2844,8 @@ store_items_list(struct store *s, const struct store_filter *f,
 	sqlite3_stmt *st;
 	int rc;
 
+	if (f->search != NULL && index_all(s, ret_err) == -1)
+		return -1;
 	q_select(&q, f, f->with_bodies ? ITEM_COLS_PLAIN ITEM_COLS_BODIES :
 	    ITEM_COLS_PLAIN, true);
 	if ((st = dyn_get(s, q.sql.data, ret_err)) == NULL) {
@@ -2905,6 +2943,8 @@ store_mark(struct store *s, const struct store_filter *filter,
 	sqlite3_stmt *st;
 	int rc;
 
+	if (f.search != NULL && index_all(s, ret_err) == -1)
+		return -1;
 	/* Without a limit the selection is a set: no representatives. */
 	if (f.limit == 0 && f.offset == 0)
 		f.all_copies = true;
@@ -3137,9 +3177,12 @@ delete_item(struct store *s, int64_t id, char **ret_err)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		story = sqlite3_column_int64(st, 0);
-		fts_queue(s, true, id, (const char *)sqlite3_column_text(st, 1),
-		    (const char *)sqlite3_column_text(st, 2),
-		    (const char *)sqlite3_column_text(st, 3));
+		if (id <= s->fts_to)
+			fts_queue(s, true, id,
+			    (const char *)sqlite3_column_text(st, 1),
+			    (const char *)sqlite3_column_text(st, 2),
+			    (const char *)sqlite3_column_text(st, 3));
+		fp_drop(s, id, (const char *)sqlite3_column_text(st, 4));
 		rc = sqlite3_step(st);
 	}
 	if (rc != SQLITE_DONE) {
@@ -3300,7 +3343,7 @@ tidy_fingerprints(struct store *s, int64_t now, size_t budget, size_t *work,
 	rc = rc == SQLITE_DONE ? 0 : db_fail(s, ret_err, "scanning fingerprints");
 	for (i = 0; i < n; i++) {
 		if (rc == 0)
-			rc = fp_delete_bands(s, ids[i], fps[i], ret_err);
+			fp_drop(s, ids[i], fps[i]);
 		if (rc == 0 && (st = st_get(s, ST_ITEM_FP_SET, ret_err)) == NULL)
 			rc = -1;
 		if (rc == 0) {

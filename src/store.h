@@ -142,6 +142,15 @@ int	store_batch_begin(struct store *, char **ret_err);
 int	store_batch_commit(struct store *, char **ret_err);
 void	store_batch_rollback(struct store *);
 
+/*
+ * New items join the full-text index late, in slices: this adds up to max
+ * of those waiting (one transaction), and sets *ret_more when others
+ * still wait.  A search adds them all first, so it never misses an item;
+ * the daemon calls this when it is idle.  Not inside a batch.
+ */
+int	store_index(struct store *, size_t max, bool *ret_more,
+	    char **ret_err);
+
 /* ---- items ---- */
 
 enum store_extract_status {

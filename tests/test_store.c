@@ -35,9 +35,8 @@
 static int64_t now_at_start;
 #define NOW	now_at_start
 #define DAY	86400
-/* Fingerprint band rows: new ones, and those moved into fp_bands. */
-#define FP_ROWS	"SELECT (SELECT count(*) FROM fp_bands) + " \
-	"(SELECT count(*) FROM fp_new)"
+/* Items with a near-duplicate fingerprint (inside the window). */
+#define FP_ROWS	"SELECT count(*) FROM items WHERE fingerprint IS NOT NULL"
 
 struct ctx {
 	char		 dir[64];
@@ -544,11 +543,7 @@ test_migrations_from_every_version(void **state)
 			store_feeds_free(feeds, n);
 		}
 		store_close(s);
-		assert_int_equal(sql_int(p,
-		    "SELECT count(*) FROM items WHERE fingerprint IS NOT NULL"),
-		    2);
-		assert_int_equal(sql_int(p, FP_ROWS),
-		    2 * DEDUP_BANDS);
+		assert_int_equal(sql_int(p, FP_ROWS), 2);
 		/* A copy of item 1 in a new feed now joins its story. */
 		assert_int_equal(store_open(p, &s, &err), 0);
 		{
@@ -1218,6 +1213,75 @@ test_search(void **state)
 	assert_int_equal(count(c->s, &f), 1);
 }
 
+/*
+ * The index and the items after fts_state.indexed_to are the whole table,
+ * at every step: a slice at a time, after edits on both sides of the
+ * mark, after a reopen; a search catches up first.
+ */
+#define FTS_CONSISTENT \
+	"BEGIN; INSERT INTO items_fts (rowid, title, body_text, " \
+	"article_text) SELECT id, title, body_text, article_text FROM items " \
+	"WHERE id > (SELECT indexed_to FROM fts_state); " \
+	"INSERT INTO items_fts (items_fts) VALUES ('integrity-check'); " \
+	"ROLLBACK"
+
+static void
+test_search_index_late(void **state)
+{
+	struct ctx *c = *state;
+	int64_t fid = ensure(c->s, "late");
+	struct store_filter q = { .all_copies = true };
+	struct store_apply_result r;
+	struct feed *d;
+	char *err = NULL;
+	bool more;
+
+	d = feed_new(NULL);
+	feed_add(d, "c", "Third", NULL, "<p>cormorant</p>");
+	feed_add(d, "b", "Second", NULL, "<p>bittern</p>");
+	feed_add(d, "a", "First", NULL, "<p>avocet</p>");
+	r = apply(c->s, fid, d, NOW, STORE_ON_UPDATE_KEEP);
+	assert_int_equal(r.n_new, 3);
+	store_apply_result_clear(&r);
+	feed_free(d);
+	assert_int_equal(sql_int(c->path, "SELECT indexed_to FROM fts_state"),
+	    0);
+	sql_exec(c->path, FTS_CONSISTENT);
+
+	/* One slice of one item: "a", stored first. */
+	assert_int_equal(store_index(c->s, 1, &more, &err), 0);
+	assert_true(more);
+	assert_int_equal(sql_int(c->path, "SELECT indexed_to FROM fts_state"),
+	    sql_int(c->path, "SELECT id FROM items WHERE key = 'a'"));
+	sql_exec(c->path, FTS_CONSISTENT);
+
+	/* Edits of an indexed item and of one not indexed yet. */
+	d = feed_new(NULL);
+	feed_add(d, "c", "Third", NULL, "<p>curlew</p>");
+	feed_add(d, "b", "Second", NULL, "<p>bittern</p>");
+	feed_add(d, "a", "First", NULL, "<p>albatross</p>");
+	r = apply(c->s, fid, d, NOW + 60, STORE_ON_UPDATE_KEEP);
+	assert_int_equal(r.n_changed, 2);
+	store_apply_result_clear(&r);
+	feed_free(d);
+	sql_exec(c->path, FTS_CONSISTENT);
+
+	/* A new handle goes on from the mark. */
+	store_close(c->s);
+	assert_int_equal(store_open(c->path, &c->s, &err), 0);
+	sql_exec(c->path, FTS_CONSISTENT);
+	q.search = "avocet OR cormorant";
+	assert_int_equal(count(c->s, &q), 0);
+	q.search = "albatross OR bittern OR curlew";
+	assert_int_equal(count(c->s, &q), 3);
+	assert_int_equal(sql_int(c->path, "SELECT indexed_to FROM fts_state"),
+	    sql_int(c->path, "SELECT max(id) FROM items"));
+	assert_int_equal(store_index(c->s, 100, &more, &err), 0);
+	assert_false(more);
+	sql_exec(c->path, "INSERT INTO items_fts (items_fts) "
+	    "VALUES ('integrity-check')");
+}
+
 static void
 test_articles(void **state)
 {
@@ -1520,8 +1584,7 @@ test_fingerprint_window(void **state)
 	r = apply(c->s, fa, d, NOW - 40 * DAY, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	assert_int_equal(sql_int(c->path, FP_ROWS),
-	    DEDUP_BANDS);
+	assert_int_equal(sql_int(c->path, FP_ROWS), 1);
 	/* Maintenance expires them (by the real clock) ... */
 	{
 		char *err = NULL;
@@ -1539,25 +1602,30 @@ test_fingerprint_window(void **state)
 	assert_int_equal(r.n_joined, 0);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	assert_int_equal(sql_int(c->path, FP_ROWS),
-	    DEDUP_BANDS);
+	assert_int_equal(sql_int(c->path, FP_ROWS), 1);
 }
 
+static struct feed *big_feed(const char *, size_t);
+
 /*
- * New fingerprint bands gather in fp_new and move into fp_bands once it
- * is full; copies of items on either side of the move are found.
+ * The band index lives in memory, built from the stored fingerprints:
+ * copies are found in the transaction that stores the original, after
+ * the store is opened again, and not after a rollback that undid what
+ * the index had been told (an edit's new text).
  */
 static void
-test_fingerprint_move(void **state)
+test_fingerprint_index(void **state)
 {
 	struct ctx *c = *state;
 	int64_t fa = ensure(c->s, "many"), fb = ensure(c->s, "copies");
-	size_t n_items = 8300, i, j, n_fp;
+	size_t n_items = 3000, i, j;
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct store_apply_opts o = { .now = NOW };
 	struct store_apply_result r;
 	struct buf b = { 0 };
-	char key[32], *first = NULL, *last = NULL;
+	char key[32], *first = NULL, *last = NULL, *err = NULL, *sql;
 	struct feed *d;
+	int64_t pages;
 
 	d = feed_new(NULL);
 	for (i = 0; i < n_items; i++) {
@@ -1584,52 +1652,81 @@ test_fingerprint_move(void **state)
 		if (i == 0)
 			last = xstrdup(b.data);
 	}
-	r = apply(c->s, fa, d, NOW, STORE_ON_UPDATE_KEEP);
+	/* A copy in the same batch as its original is found. */
+	assert_int_equal(store_batch_begin(c->s, &err), 0);
+	assert_int_equal(store_feed_apply(c->s, fa, d, &o, &r, &err), 0);
 	assert_int_equal(r.n_new, n_items);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	n_fp = (size_t)sql_int(c->path,
-	    "SELECT count(*) FROM items WHERE fingerprint IS NOT NULL");
-	assert_true(n_fp * DEDUP_BANDS > 8192 * DEDUP_BANDS);
-	/* Moved at the commit: fp_new is empty again. */
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_new"), 0);
-	assert_int_equal(sql_int(c->path, FP_ROWS), n_fp * DEDUP_BANDS);
-
-	/* A copy of the first item (in fp_bands) joins its story ... */
 	d = feed_new(NULL);
-	feed_add(d, "c1", "k8299", NULL, first);
+	feed_add(d, "c1", "k2999", NULL, first);
+	assert_int_equal(store_feed_apply(c->s, fb, d, &o, &r, &err), 0);
+	assert_int_equal(r.n_joined, 1);
+	store_apply_result_clear(&r);
+	feed_free(d);
+	assert_int_equal(store_batch_commit(c->s, &err), 0);
+	assert_int_equal(sql_int(c->path, FP_ROWS), n_items + 1);
+
+	/* Opened again, the store rebuilds the index from the database. */
+	store_close(c->s);
+	assert_int_equal(store_open(c->path, &c->s, &err), 0);
+	d = feed_new(NULL);
+	feed_add(d, "c2", "k0", NULL, last);
 	r = apply(c->s, fb, d, NOW, STORE_ON_UPDATE_KEEP);
 	assert_int_equal(r.n_joined, 1);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_new"),
-	    DEDUP_BANDS);
-	/* ... and a copy of an item in fp_new is found there. */
+
+	/*
+	 * k1 is edited, in a feed too large for the disk: the apply fails
+	 * and is rolled back.  The index had dropped k1's bands for the
+	 * edit's; k1 is unchanged, so a copy of its text still finds it.
+	 */
+	pages = sql_int(c->path, "PRAGMA page_count");
+	sql = xasprintf("PRAGMA max_page_count = %lld", (long long)pages + 2);
+	assert_int_equal(store_exec(c->s, sql, &err), 0);
+	free(sql);
+	d = big_feed("big", 2000);
+	feed_add(d, "k1", "k1", NULL, "<p>An edit that changes everything in "
+	    "this item, so that its fingerprint is a new one entirely.</p>");
+	assert_int_equal(store_feed_apply(c->s, fa, d, &o, &r, &err), -1);
+	free(err);
+	err = NULL;
+	feed_free(d);
+	assert_int_equal(store_exec(c->s, "PRAGMA max_page_count = 1000000000",
+	    &err), 0);
 	d = feed_new(NULL);
-	feed_add(d, "c2", "k0", NULL, last);
+	/* k1's text, as the generator above made it. */
+	{
+		char *t = NULL;
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_open(c->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT content FROM "
+		    "items WHERE key = 'k1'", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		t = xstrdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+		feed_add(d, "c3", "k1", NULL, t);
+		free(t);
+	}
 	r = apply(c->s, fb, d, NOW, STORE_ON_UPDATE_KEEP);
-	assert_int_equal(r.n_joined, 1);	/* k0, in fp_bands */
+	assert_int_equal(r.n_joined, 1);
 	store_apply_result_clear(&r);
 	feed_free(d);
+
+	/* Items deleted behind the store's back are no candidates. */
 	sql_exec(c->path, "PRAGMA foreign_keys = ON; "
-	    "DELETE FROM items WHERE key = 'k0'");
+	    "DELETE FROM items WHERE key IN ('k0', 'c2')");
 	d = feed_new(NULL);
-	feed_add(d, "k0b", "Again", NULL, last);	/* back in "many" */
-	r = apply(c->s, fa, d, NOW, STORE_ON_UPDATE_KEEP);
-	assert_int_equal(r.n_joined, 1);	/* c2, in fp_new */
+	feed_add(d, "c4", "k0", NULL, last);
+	r = apply(c->s, ensure(c->s, "third"), d, NOW, STORE_ON_UPDATE_KEEP);
+	assert_int_equal(r.n_new, 1);
+	assert_int_equal(r.n_joined, 0);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_new"),
-	    3 * DEDUP_BANDS);
-	/* Deleting items drops their bands from either table. */
-	sql_exec(c->path, "PRAGMA foreign_keys = ON; "
-	    "DELETE FROM items WHERE feed_id = 2");
-	assert_int_equal(sql_int(c->path, "SELECT count(*) FROM fp_new"),
-	    DEDUP_BANDS);
-	assert_int_equal(sql_int(c->path, FP_ROWS), n_fp * DEDUP_BANDS);
-	sql_exec(c->path, "PRAGMA foreign_keys = ON; "
-	    "DELETE FROM items WHERE key = 'k8299'");
-	assert_int_equal(sql_int(c->path, FP_ROWS), (n_fp - 1) * DEDUP_BANDS);
 	free(first);
 	free(last);
 	buf_free(&b);
@@ -1660,13 +1757,11 @@ test_housekeeping_per_feed(void **state)
 	r = apply(c->s, fb, d, now, STORE_ON_UPDATE_KEEP);
 	store_apply_result_clear(&r);
 	feed_free(d);
-	assert_int_equal(sql_int(c->path, FP_ROWS),
-	    3 * DEDUP_BANDS);
+	assert_int_equal(sql_int(c->path, FP_ROWS), 3);
 
 	/* A run for one feed, without limits: its old fingerprints go. */
 	run_retention(c->s, &ret, now, 5);
-	assert_int_equal(sql_int(c->path, FP_ROWS),
-	    DEDUP_BANDS);
+	assert_int_equal(sql_int(c->path, FP_ROWS), 1);
 
 	/* Its tombstones go once it no longer lists them. */
 	ret.max_age_days = 30;
@@ -2022,12 +2117,13 @@ main(void)
 		T(test_text_similarity_and_read_marks),
 		T(test_list_filters),
 		T(test_search),
+		T(test_search_index_late),
 		T(test_articles),
 		T(test_cursors),
 		T(test_retention),
 		T(test_retention_moves_story_head),
 		T(test_fingerprint_window),
-		T(test_fingerprint_move),
+		T(test_fingerprint_index),
 		T(test_housekeeping_per_feed),
 		T(test_maintain_vacuums),
 		T(test_disk_full),

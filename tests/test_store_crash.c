@@ -11,7 +11,9 @@
  *   R ID               item ID marked read
  *   K NAME POSITION    cursor NAME committed at POSITION
  * Each batch also lists the previous batch's items again, as a real feed
- * lists its recent items, so the driver can check they are stored once.
+ * lists its recent items, so the driver can check they are stored once
+ * (with other texts: edits, on both sides of the search index's mark,
+ * which moves a slice at a time as the daemon moves it when idle).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +72,7 @@ main(int argc, char **argv)
 	int64_t ids[FEEDS], pos;
 	char *err = NULL, name[32], key[64], holder[32];
 	unsigned run, batch, j, seed;
-	bool is_new;
+	bool is_new, more;
 	int k;
 
 	if (argc != 3) {
@@ -143,5 +145,9 @@ main(int argc, char **argv)
 		}
 		store_apply_result_clear(&r);
 		feed_free(f);
+		if (batch % 3 == 2 && store_index(s, 7, &more, &err) == -1) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
 	}
 }
