@@ -254,6 +254,7 @@ static const char *const st_sql[ST__MAX] = {
 	/* Newest first: what the index keeps when there are too many. */
 	[ST_FP_LOAD] =
 	    "SELECT id, feed_id, sort_time, fingerprint FROM items "
+	    "INDEXED BY items_fp_recent "
 	    "WHERE fingerprint IS NOT NULL AND first_seen >= ? "
 	    "ORDER BY id DESC LIMIT ?",
 	[ST_ITEM_COMPARE] =
@@ -1066,13 +1067,19 @@ static const char schema_v4[] =
 	" END;";
 
 /*
- * Version 5: the band index moves into memory (fpindex.h); new items join
- * the full-text index late (every item stored so far is in it).
+ * Version 5: the band index moves into memory (fpindex.h), built from the
+ * fingerprints through a covering index: fingerprint is the last column
+ * of a row of several kilobytes, read through its overflow pages, and
+ * reading 49,152 of them from a cold page cache took 6.7 s, 0.36 s so.
+ * New items join the full-text index late (all items so far are in it).
  */
 static const char schema_v5[] =
 	"DROP TRIGGER items_fp_ad;"
 	"DROP TABLE fp_new;"
 	"DROP TABLE fp_bands;"
+	"CREATE INDEX items_fp_recent ON items"
+	" (id, feed_id, sort_time, first_seen, fingerprint)"
+	" WHERE fingerprint IS NOT NULL;"
 	"CREATE TABLE fts_state (indexed_to INTEGER NOT NULL);"
 	"INSERT INTO fts_state SELECT coalesce(max(id), 0) FROM items;";
 
