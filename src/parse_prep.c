@@ -99,20 +99,16 @@ struct prep {
 /* ---- charset ---- */
 
 /*
- * Appends [s, s+n) to out as UTF-8 that XML accepts: ill-formed bytes are
- * read as windows-1252, forbidden characters dropped.  Returns how many
- * bytes were used; fewer than n only when the end may be a sequence cut
- * short and more is to come.
+ * Length of the prefix of [s, s+n) that is already UTF-8 XML accepts:
+ * whole characters, none of them forbidden.
  */
 static size_t
-clean_utf8(struct buf *out, const char *data, size_t n, bool final)
+clean_span(const char *data, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)data;
-	size_t i = 0, run = 0;
-	int l = 0;
+	size_t i = 0;
+	int l;
 
-	if (n == 0)
-		return 0;
 	while (i < n) {
 		unsigned char c;
 		uint64_t w;
@@ -123,9 +119,18 @@ clean_utf8(struct buf *out, const char *data, size_t n, bool final)
 		 */
 		while (i + 8 <= n) {
 			memcpy(&w, s + i, 8);
-			if (((w | ((w - UINT64_C(0x2020202020202020)) & ~w)) &
-			    UINT64_C(0x8080808080808080)) != 0)
+			w = (w | ((w - UINT64_C(0x2020202020202020)) & ~w)) &
+			    UINT64_C(0x8080808080808080);
+			if (w != 0) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/*
+				 * No borrow reaches the first flagged byte:
+				 * it is the first byte to look at.
+				 */
+				i += (size_t)__builtin_ctzll(w) / 8;
+#endif
 				break;
+			}
 			i += 8;
 		}
 		if (i == n)
@@ -137,39 +142,59 @@ clean_utf8(struct buf *out, const char *data, size_t n, bool final)
 			i++;
 			continue;
 		}
-		if (c >= 0x80) {
-			/*
-			 * Two- and three-byte sequences that need no more
-			 * than a look at their continuation bytes (C2..DF,
-			 * E1..EC: Latin, Cyrillic, CJK ...) without a call.
-			 */
-			if (c >= 0xc2 && c <= 0xdf && i + 1 < n &&
-			    (s[i + 1] & 0xc0) == 0x80) {
-				i += 2;
-				continue;
-			}
-			if (c >= 0xe1 && c <= 0xec && i + 2 < n &&
-			    (s[i + 1] & 0xc0) == 0x80 &&
-			    (s[i + 2] & 0xc0) == 0x80) {
-				i += 3;
-				continue;
-			}
-			l = utf8_sequence((const char *)s + i, n - i);
-			/* U+FFFE and U+FFFF are not XML characters. */
-			if (l > 0 && !(l == 3 && c == 0xef &&
-			    s[i + 1] == 0xbf && s[i + 2] >= 0xbe)) {
-				i += (size_t)l;
-				continue;
-			}
-			if (l == -1 && !final) {
-				buf_append(out, s + run, i - run);
-				return i;
-			}
+		if (c < 0x80)
+			break;
+		/*
+		 * Two- and three-byte sequences that need no more than a look
+		 * at their continuation bytes (C2..DF, E1..EC: Latin,
+		 * Cyrillic, CJK ...) without a call.
+		 */
+		if (c >= 0xc2 && c <= 0xdf && i + 1 < n &&
+		    (s[i + 1] & 0xc0) == 0x80) {
+			i += 2;
+			continue;
 		}
-		buf_append(out, s + run, i - run);
+		if (c >= 0xe1 && c <= 0xec && i + 2 < n &&
+		    (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
+			i += 3;
+			continue;
+		}
+		l = utf8_sequence((const char *)s + i, n - i);
+		/* U+FFFE and U+FFFF are not XML characters. */
+		if (l <= 0 || (l == 3 && c == 0xef && s[i + 1] == 0xbf &&
+		    s[i + 2] >= 0xbe))
+			break;
+		i += (size_t)l;
+	}
+	return i;
+}
+
+/*
+ * Appends [s, s+n) to out as UTF-8 that XML accepts: ill-formed bytes are
+ * read as windows-1252, forbidden characters dropped.  Returns how many
+ * bytes were used; fewer than n only when the end may be a sequence cut
+ * short and more is to come.
+ */
+static size_t
+clean_utf8(struct buf *out, const char *data, size_t n, bool final)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0, k;
+	unsigned char c;
+	int l;
+
+	while (i < n) {
+		k = clean_span(data + i, n - i);
+		buf_append(out, s + i, k);
+		if ((i += k) == n)
+			break;
+		c = s[i];
+		l = utf8_sequence(data + i, n - i);
+		if (l == -1 && !final)
+			return i;
 		if (c < 0x20)			/* C0 controls, NUL */
 			i++;
-		else if (l == 3)
+		else if (l == 3)		/* U+FFFE, U+FFFF */
 			i += 3;
 		else {
 			if (c >= 0xa0)
@@ -180,9 +205,7 @@ clean_utf8(struct buf *out, const char *data, size_t n, bool final)
 				text_put_utf8(out, 0xfffd);
 			i++;
 		}
-		run = i;
 	}
-	buf_append(out, s + run, i - run);
 	return i;
 }
 
@@ -738,33 +761,33 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 
 /*
  * Copies up to and including the terminator term (state ends), or all but
- * a tail that could be the start of term.  Returns the bytes used.
+ * a tail that is the start of term.  Returns the bytes used.
  */
 static size_t
 until(struct prep *p, const char *s, size_t n, bool final, const char *term,
     bool copy, struct buf *out)
 {
-	size_t tl = strlen(term), k;
+	size_t tl = strlen(term), k = n, avail;
 	const char *e = s, *end = s + n;
 
-	/* memchr on the last character: much faster than memmem here. */
-	while ((e = memchr(e, term[tl - 1], (size_t)(end - e))) != NULL) {
-		if ((size_t)(e - s) >= tl - 1 &&
-		    memcmp(e - (tl - 1), term, tl - 1) == 0) {
-			e -= tl - 1;
+	/*
+	 * memchr on the first character: ']' is rare in a CDATA section,
+	 * where '>' ends every tag of the HTML in it.
+	 */
+	while ((e = memchr(e, term[0], (size_t)(end - e))) != NULL) {
+		avail = (size_t)(end - e);
+		if (avail >= tl && memcmp(e, term, tl) == 0) {
+			k = (size_t)(e - s) + tl;
+			p->st = F_TEXT;
+			break;
+		}
+		if (avail < tl && memcmp(e, term, avail) == 0) {
+			if (!final)
+				k = (size_t)(e - s);
 			break;
 		}
 		e++;
 	}
-
-	if (e != NULL) {
-		k = (size_t)(e - s) + tl;
-		if (copy)
-			buf_append(out, s, k);
-		p->st = F_TEXT;
-		return k;
-	}
-	k = final || n < tl ? (final ? n : 0) : n - (tl - 1);
 	if (copy)
 		buf_append(out, s, k);
 	return k;
@@ -1051,6 +1074,7 @@ void
 prep_push(struct prep *p, const char *data, size_t len, bool final,
     struct buf *out)
 {
+	struct buf head = { 0 };
 	size_t used, skip;
 
 	if (!p->decided) {
@@ -1074,11 +1098,26 @@ prep_push(struct prep *p, const char *data, size_t len, bool final,
 		}
 		skip = decide_charset(p, (const unsigned char *)h,
 		    p->head.len);
-		convert(p, h + skip, p->head.len - skip, final);
-		buf_free(&p->head);
-	} else
-		convert(p, data, len, final);
+		head = p->head;
+		memset(&p->head, 0, sizeof(p->head));
+		data = head.data + skip;
+		len = head.len - skip;
+	}
+	if (len > 0 && p->utf8 && p->ncarry == 0 && p->utf.len == 0) {
+		/*
+		 * What needs no cleaning goes to the filter as it is, not
+		 * through p->utf: one pass over the bytes fewer.  The rest,
+		 * from the first byte that needs cleaning or what the filter
+		 * held back, takes the way of the other charsets.
+		 */
+		size_t k = clean_span(data, len);
 
+		used = filter(p, data, k, final && k == len, out);
+		data += used;
+		len -= used;
+	}
+	convert(p, data, len, final);
+	buf_free(&head);
 	used = filter(p, p->utf.data != NULL ? p->utf.data : "", p->utf.len,
 	    final, out);
 	if (final) {

@@ -608,21 +608,14 @@ cap_finish(struct xml_parser *xp)
 		buf_free(&xp->text);
 		xp->text = clean;
 	}
-	if (xp->text.len > 0 && !text_is_ascii(xp->text.data, xp->text.len)) {
-		/*
-		 * libxml2 hands over what we gave it, which is UTF-8; but a
-		 * cut at PARSE_MAX_TEXT may split a character: never let an
-		 * ill-formed sequence out.
-		 */
-		if (!utf8_valid(xp->text.data, xp->text.len)) {
-			struct buf clean = { 0 };
-
-			utf8_append_clean(&clean, xp->text.data, xp->text.len);
-			buf_free(&xp->text);
-			xp->text = clean;
-		}
-		text_fix_encoding(&xp->text, prep_is_utf8(xp->prep));
-	}
+	/*
+	 * No check that the text is well-formed UTF-8: libxml2 reads only
+	 * what parse_prep cleaned, and hands it over in whole characters
+	 * (its character data and CDATA callbacks stop before a sequence a
+	 * chunk boundary cut), and cap_append() drops whole callbacks at
+	 * PARSE_MAX_TEXT, never part of one.
+	 */
+	text_fix_encoding(&xp->text, prep_is_utf8(xp->prep));
 	v = cap_value(xp, el);
 	if (v == NULL)
 		return;

@@ -614,6 +614,181 @@ test_push_byte_by_byte(void **state)
 	feed_free(f);
 }
 
+/* Every string and number of f, in order, for comparing two parses. */
+static char *
+feed_dump(const struct feed *f)
+{
+	struct buf b = { 0 };
+	size_t i, j;
+
+#define DUMP_S(s)	(buf_puts(&b, (s) != NULL ? (s) : "(null)"), \
+			    buf_putc(&b, '\n'))
+#define DUMP_I(v)	buf_printf(&b, "%lld\n", (long long)(v))
+	DUMP_I(f->format);
+	DUMP_S(f->title);
+	DUMP_S(f->link);
+	DUMP_S(f->description);
+	DUMP_S(f->author);
+	DUMP_S(f->image);
+	DUMP_S(f->language);
+	DUMP_I(f->updated);
+	DUMP_I(f->n_items_dropped);
+	for (i = 0; i < f->n_items; i++) {
+		const struct item *it = &f->items[i];
+
+		DUMP_S(it->key);
+		DUMP_S(it->id);
+		DUMP_S(it->title);
+		DUMP_S(it->link);
+		DUMP_S(it->author);
+		DUMP_S(it->summary);
+		DUMP_S(it->content);
+		DUMP_S(it->comments);
+		DUMP_S(it->image);
+		DUMP_I(it->published);
+		DUMP_I(it->updated);
+		for (j = 0; j < it->n_enclosures; j++) {
+			DUMP_S(it->enclosures[j].url);
+			DUMP_S(it->enclosures[j].type);
+			DUMP_I(it->enclosures[j].length);
+		}
+		for (j = 0; j < it->n_categories; j++)
+			DUMP_S(it->categories[j]);
+	}
+#undef DUMP_S
+#undef DUMP_I
+	return buf_take(&b);
+}
+
+/*
+ * feed_dump() of doc pushed in pieces: cut at each offset in cuts (up to
+ * ncuts of them, ascending), then every step bytes (0: no more cuts).
+ */
+static char *
+parse_pieces(const char *doc, size_t len, const char *ctype,
+    const size_t *cuts, size_t ncuts, size_t step)
+{
+	struct parse_opts o = { .base_url = "http://example.com/feed/",
+	    .content_type = ctype };
+	struct parser *p = parser_new(&o);
+	struct feed *f = NULL;
+	char *err = NULL, *r;
+	size_t off = 0, next, c = 0;
+	int rc = 0;
+
+	while (off < len && rc == 0) {
+		if (c < ncuts)
+			next = cuts[c++];
+		else if (step != 0)
+			next = off + step;
+		else
+			next = len;
+		if (next > len)
+			next = len;
+		rc = parser_push(p, doc + off, next - off, &err);
+		off = next;
+	}
+	if (rc == 0)
+		rc = parser_finish(p, &f, &err);
+	parser_free(p);
+	if (rc != 0) {
+		r = xasprintf("error: %s", err);
+		free(err);
+		return r;
+	}
+	r = feed_dump(f);
+	feed_free(f);
+	return r;
+}
+
+/*
+ * Wherever the chunk boundaries fall -- inside a multi-byte character,
+ * inside a reference or tag that needs repair, beside a byte that needs
+ * cleaning -- the feed is the one the whole document gives: every single
+ * cut, every pair of cuts a few bytes apart, and steady steps.
+ */
+static void
+test_push_any_boundary(void **state)
+{
+	static const char doc_utf8[] =
+	    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	    "<rss version=\"2.0\"><channel>"
+	    "<title>\xd0\x96 \xe6\x97\xa5\xf0\x9d\x84\x9e caf\xc3\xa9 "
+	    "&eacute;&#233;&#x1D11E;&amp;&hellip; a & b < c</title>"
+	    "<!-- \xd0\x96 -- -->"
+	    "<item><title><![CDATA[\xe6\x97\xa5]]\xe6\x97\xa5]]]></title>"
+	    "<link>http://x.example/\xd0\x96?a=1&b=2</link>"
+	    "<guid isPermaLink=false>g\xc3\xa9</guid>"
+	    "<enclosure url=/a\xd0\x96.mp3 length=\"12\" type='audio/mpeg'/>"
+	    "<category>\xe6\x97\xa5</category><category>\xc3\xa9&amp;</category>"
+	    "<description>&lt;p&gt;\xe2\x80\x99<?pi x?>\xe2\x80\x99"
+	    "</description></item></channel></rss>";
+	/* Bytes that cleaning drops or replaces, some inside markup. */
+	static const char doc_dirty[] =
+	    "<rss version=\"2.0\"><ch\x01" "annel>"
+	    "<title>a\xff" "b\x85" "c\xe2\x82(\xef\xbf\xbe" "d&am\x01p;e"
+	    "</title><item><title><![CDATA[x]]\x01>y</title>"
+	    "<link>http://x.example/\x93q\x94</link>"
+	    "<description>&lt;b&gt;\x00z<\x01!-- w -->"
+	    "</description></item></channel></rss>";
+	static const struct {
+		const char	*doc;
+		size_t		 len;
+		const char	*ctype;
+	} docs[] = {
+		{ doc_utf8, sizeof(doc_utf8) - 1, NULL },
+		{ doc_dirty, sizeof(doc_dirty) - 1, NULL },
+		{ doc_dirty, sizeof(doc_dirty) - 1,
+		    "text/xml; charset=windows-1252" },
+	};
+	static const size_t steps[] = { 1, 2, 3, 7, 4096 };
+	size_t d, i, k, cuts[2];
+
+	for (d = 0; d < ARRAY_SIZE(docs); d++) {
+		const char *doc = docs[d].doc, *ct = docs[d].ctype;
+		size_t len = docs[d].len;
+		char *whole = parse_pieces(doc, len, ct, NULL, 0, 0), *r;
+
+		assert_false(str_has_prefix(whole, "error"));
+		for (i = 0; i < ARRAY_SIZE(steps); i++) {
+			r = parse_pieces(doc, len, ct, NULL, 0, steps[i]);
+			assert_string_equal(r, whole);
+			free(r);
+		}
+		for (i = 1; i < len; i++) {
+			for (k = i + 1; k <= i + 5 && k <= len; k++) {
+				cuts[0] = i;
+				cuts[1] = k;
+				r = parse_pieces(doc, len, ct, cuts, 2, 0);
+				assert_string_equal(r, whole);
+				free(r);
+			}
+		}
+		free(whole);
+	}
+}
+
+/*
+ * What cleaning drops joins the bytes around it: a control character
+ * inside a tag, a reference or a CDATA end is as if it were not there.
+ */
+static void
+test_cleaning_joins_markup(void **state)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><ch\x01" "annel><title>a&am\x01p;b</title>"
+	    "<item><title><![CDATA[x]]\x01>y</title>"
+	    "<description>z<\x01!-- w --></description></item>"
+	    "</channel></rss>";
+	struct feed *f = parse3(doc, sizeof(doc) - 1, NULL, NULL);
+
+	assert_string_equal(f->title, "a&b");
+	assert_int_equal(f->n_items, 1);
+	assert_string_equal(f->items[0].title, "xy");
+	assert_string_equal(f->items[0].summary, "z");
+	feed_free(f);
+}
+
 static void
 test_max_items(void **state)
 {
@@ -824,6 +999,8 @@ main(void)
 		cmocka_unit_test(test_encoding_accidents),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_push_byte_by_byte),
+		cmocka_unit_test(test_push_any_boundary),
+		cmocka_unit_test(test_cleaning_joins_markup),
 		cmocka_unit_test(test_max_items),
 		cmocka_unit_test(test_xxe_not_read),
 		cmocka_unit_test(test_html_resolve_long_raw),
