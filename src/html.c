@@ -18,6 +18,10 @@
 /* How far into a page a <meta> charset declaration is looked for. */
 #define HTML_META_SCAN	(64 * 1024)
 
+/* For testing eight bytes at a time: each byte 0x01, each byte 0x80. */
+#define ONES	UINT64_C(0x0101010101010101)
+#define HIGHS	UINT64_C(0x8080808080808080)
+
 /* Lower-case tag names, each table sorted for bsearch(). */
 static const char *const block_tags[] = {
 	"address", "article", "aside", "blockquote", "body", "caption",
@@ -210,8 +214,6 @@ static bool
 is_clean_utf8(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	const uint64_t ones = UINT64_C(0x0101010101010101);
-	const uint64_t high = UINT64_C(0x8080808080808080);
 	uint64_t v, del;
 	uint32_t cp;
 	size_t i = 0, end, n;
@@ -219,10 +221,10 @@ is_clean_utf8(const char *s, size_t len)
 	while (i < len) {
 		if (i + 8 <= len) {
 			memcpy(&v, p + i, 8);
-			del = v ^ (0x7f * ones);
+			del = v ^ (0x7f * ONES);
 			/* Bytes >= 0x80, < 0x20 or 0x7f (a few false alarms). */
-			if (((v | ((v - 0x20 * ones) & ~v) |
-			    ((del - ones) & ~del)) & high) == 0) {
+			if (((v | ((v - 0x20 * ONES) & ~v) |
+			    ((del - ONES) & ~del)) & HIGHS) == 0) {
 				i += 8;
 				continue;
 			}
@@ -508,39 +510,62 @@ html_decode(struct buf *out, const char *data, size_t len,
 
 /* ---- escaping ---- */
 
+/* Nonzero if one of the eight bytes in v is c (exact: no false alarms). */
+static inline uint64_t
+has_byte(uint64_t v, unsigned char c)
+{
+	uint64_t x = v ^ (ONES * c);
+
+	return (x - ONES) & ~x & HIGHS;
+}
+
 void
 html_escape(struct buf *out, const char *s, size_t len, bool attr)
 {
-	size_t i, start = 0;
+	size_t i = 0, start = 0, end, n;
 	const char *rep;
+	uint64_t v;
 
-	for (i = 0; i < len; i++) {
-		/* Most bytes need nothing: one test for all of them. */
-		if ((unsigned char)s[i] > '>' || (s[i] != '&' && s[i] != '<' &&
-		    s[i] != '>' && s[i] != '"'))
-			continue;
-		switch (s[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = attr ? "&quot;" : NULL;
-			break;
-		default:
-			rep = NULL;
-			break;
+	while (i < len) {
+		/*
+		 * Most text has none of the four bytes: skip eight at a time
+		 * and copy each clean run whole.
+		 */
+		if (i + 8 <= len) {
+			memcpy(&v, s + i, 8);
+			if ((has_byte(v, '&') | has_byte(v, '<') |
+			    has_byte(v, '>') | has_byte(v, '"')) == 0) {
+				i += 8;
+				continue;
+			}
 		}
-		if (rep == NULL)
-			continue;
-		buf_append(out, s + start, i - start);
-		buf_puts(out, rep);
-		start = i + 1;
+		for (end = i + 8 < len ? i + 8 : len; i < end; i++) {
+			switch (s[i]) {
+			case '&':
+				rep = "&amp;";
+				n = 5;
+				break;
+			case '<':
+				rep = "&lt;";
+				n = 4;
+				break;
+			case '>':
+				rep = "&gt;";
+				n = 4;
+				break;
+			case '"':
+				if (!attr)
+					continue;
+				rep = "&quot;";
+				n = 6;
+				break;
+			default:
+				continue;
+			}
+			buf_append(out, s + start, i - start);
+			buf_append(out, rep, n);
+			start = i + 1;
+		}
 	}
 	buf_append(out, s + start, len - start);
 }
@@ -595,17 +620,22 @@ html_text_init(struct html_text *ts, struct buf *out)
 	ts->pending = SEP_PARA;
 }
 
+/* White space as html_text_chars() collapses it: 1, or 2 for a U+00A0 lead. */
+static const unsigned char text_space[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, [0xc2] = 2,
+};
+
 void
-html_text_chars(struct html_text *ts, const char *s)
+html_text_chars(struct html_text *ts, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *pend = p + len;
 	unsigned char *r, *w, *end;
 	size_t n, at;
 	bool space;
 
 	if (ts->pre > 0) {
 		/* Kept as written, blank lines included. */
-		for (; *p != '\0'; p++) {
+		for (; p < pend; p++) {
 			if (*p == '\n') {
 				if (ts->out->len == ts->start)
 					continue;
@@ -624,15 +654,15 @@ html_text_chars(struct html_text *ts, const char *s)
 	}
 	/* White space before the first word adds to what is pending. */
 	for (;;) {
-		if (is_space(*p))
+		if (p < pend && is_space(*p))
 			p++;
-		else if (p[0] == 0xc2 && p[1] == 0xa0)	/* U+00A0 */
-			p += 2;
+		else if (pend - p >= 2 && p[0] == 0xc2 && p[1] == 0xa0)
+			p += 2;		/* U+00A0 */
 		else
 			break;
 		want(ts, SEP_SPACE);
 	}
-	if (*p == '\0')
+	if (p == pend)
 		return;
 	flush_sep(ts);
 	/*
@@ -641,17 +671,35 @@ html_text_chars(struct html_text *ts, const char *s)
 	 * the bytes instead of a call per word.  A run at the end is only
 	 * pending, for what follows to decide.
 	 */
-	n = strlen((const char *)p);
+	n = (size_t)(pend - p);
 	at = ts->out->len;
 	buf_append(ts->out, p, n);
-	r = w = (unsigned char *)ts->out->data + at;
+	r = (unsigned char *)ts->out->data + at;
 	end = r + n;
+	/*
+	 * Most text has nothing to collapse but single spaces between
+	 * words: read on without writing until the first run that changes.
+	 */
+	while (r < end) {
+		if (text_space[*r] == 0 || (*r == ' ' && r + 1 < end &&
+		    text_space[r[1]] == 0) || (*r == 0xc2 && (r + 1 == end ||
+		    r[1] != 0xa0)))
+			r++;
+		else
+			break;
+	}
+	w = r;
 	space = false;
 	while (r < end) {
-		if (is_space(*r)) {
+		if (text_space[*r] == 0) {
+			if (space)
+				*w++ = ' ';
+			space = false;
+			*w++ = *r++;
+		} else if (text_space[*r] == 1) {
 			space = true;
 			r++;
-		} else if (r[0] == 0xc2 && r + 1 < end && r[1] == 0xa0) {
+		} else if (r + 1 < end && r[1] == 0xa0) {
 			space = true;
 			r += 2;
 		} else {
@@ -736,7 +784,8 @@ text_enter_cb(xmlNode *n, void *arg)
 	case XML_TEXT_NODE:
 	case XML_CDATA_SECTION_NODE:
 		if (n->content != NULL)
-			html_text_chars(ts, (const char *)n->content);
+			html_text_chars(ts, (const char *)n->content,
+			    strlen((const char *)n->content));
 		return false;
 	case XML_ELEMENT_NODE:
 		return html_text_enter(ts, (const char *)n->name);

@@ -38,7 +38,7 @@ void	 html_node_text(struct buf *out, const xmlNode *node);
  * The same text built by a walk of one's own (the sanitizer's, which
  * writes the text of what it keeps while it writes the HTML): init, then
  * html_text_enter() and html_text_leave() around each element's content
- * and html_text_chars() for each text node.  html_text_enter() returns
+ * and html_text_chars() for each text node (len bytes of UTF-8 at s).  html_text_enter() returns
  * false when the element's content is not text (script, <br> ...); its
  * leave is still due.
  */
@@ -53,7 +53,7 @@ struct html_text {
 void	 html_text_init(struct html_text *, struct buf *out);
 bool	 html_text_enter(struct html_text *, const char *tag);
 void	 html_text_leave(struct html_text *, const char *tag);
-void	 html_text_chars(struct html_text *, const char *s);
+void	 html_text_chars(struct html_text *, const char *s, size_t len);
 
 /*
  * Parsing stops after this many elements: twenty times what the largest

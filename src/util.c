@@ -92,8 +92,7 @@ xasprintf(const char *fmt, ...)
 	return s;
 }
 
-/* Makes room for n more bytes plus the terminating NUL. */
-static void
+void
 buf_reserve(struct buf *b, size_t n)
 {
 	size_t need, cap;
@@ -107,6 +106,7 @@ buf_reserve(struct buf *b, size_t n)
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->data = xreallocarray(b->data, cap, 1);
+	b->data[b->len] = '\0';
 	b->cap = cap;
 }
 

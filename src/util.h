@@ -35,6 +35,8 @@ struct buf {
 	size_t	 cap;
 };
 
+/* Makes room for n more bytes (and the NUL): for a known final size. */
+void	 buf_reserve(struct buf *, size_t n);
 void	 buf_append(struct buf *, const void *, size_t);
 void	 buf_puts(struct buf *, const char *);
 void	 buf_putc(struct buf *, int);

@@ -239,6 +239,32 @@ test_text_from_one_parse(void **state)
 	check_text("", "", NULL);
 }
 
+/*
+ * Plain text (no markup, no reference) is written without a parse: it must
+ * come out as libxml2 reads it, in an implied paragraph, white space before
+ * it skipped, the rest kept as written.
+ */
+static void
+test_plain_text(void **state)
+{
+	(void)state;
+	check_text("hello", "<p>hello</p>", "hello");
+	check_text(" \t\r\n  a  b\r\nc\n\n", "<p>a  b\r\nc\n\n</p>",
+	    "a b c");
+	check_text("x > \"y\" 'z'", "<p>x &gt; \"y\" 'z'</p>", "x > \"y\" 'z'");
+	/* No-break spaces are text to libxml2, white space to the text. */
+	check_text("\xc2\xa0", "<p>\xc2\xa0</p>", NULL);
+	check_text("\xc2\xa0x\xc2\xa0 y", "<p>\xc2\xa0x\xc2\xa0 y</p>", "x y");
+	check_text(" \n\t", "", NULL);
+	/* What the parser changes takes the parse: controls, U+FFFF, BOM. */
+	check_text("a\x01" "b", "<p>a b</p>", "a b");
+	check_text("\x0b x", "<p>x</p>", "x");
+	check_text("\x7f", "", NULL);
+	check_text("a\xef\xbf\xbf" "b", "<p>ab</p>", "ab");
+	check_text("\xef\xbb\xbfx", "<p>x</p>", "x");
+	check_text("a\xff" "b", "<p>a\xef\xbf\xbd" "b</p>", "a\xef\xbf\xbd" "b");
+}
+
 /* The text is what html_to_text() reads from the output, parsed again. */
 static void
 test_text_as_reparsed(void **state)
@@ -338,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_escaping_and_utf8),
 		cmocka_unit_test(test_deep_nesting_bounded),
 		cmocka_unit_test(test_text_from_one_parse),
+		cmocka_unit_test(test_plain_text),
 		cmocka_unit_test(test_text_as_reparsed),
 		cmocka_unit_test(test_item),
 	};
