@@ -58,13 +58,21 @@
 #define MAX_NUMBERS		64
 #define SAME_NUMBERS		0.50
 
+/*
+ * The shingles are sorted (for the exact comparison) only when a text is
+ * first compared: most texts are only fingerprinted, and MinHash does not
+ * care for order or repeats.  Sorting was a quarter of fingerprinting.
+ */
 struct dedup_text {
-	uint64_t	*sh;		/* owned; sorted distinct shingle hashes */
+	uint64_t	*sh;		/* owned; shingle hashes: distinct and
+					 * sorted once settled */
 	size_t		 n;
+	bool		 settled;
 	uint64_t	 tw[MAX_TITLE_WORDS]; /* sorted title word hashes */
 	size_t		 ntw;
-	uint64_t	*words;		/* owned; sorted distinct words of a
-					 * short text (NULL for long ones) */
+	uint64_t	*words;		/* owned; the first words; once settled,
+					 * sorted and distinct for a short text,
+					 * NULL for a long one */
 	size_t		 nwords;
 	uint64_t	 nums[MAX_NUMBERS]; /* sorted distinct figures */
 	size_t		 nnums;
@@ -574,17 +582,31 @@ dedup_text_new(const char *title, const char *text)
 	s.words = xcalloc(s.cap_words, sizeof(*s.words));
 	nwords = for_each_word(text, MAX_WORDS, shingle_word_cb, &s);
 	t->sh = s.sh;
-	t->n = nwords >= DEDUP_MIN_WORDS ? sort_unique(s.sh, s.n) : 0;
-	if (t->n > 0 && t->n < SHORT_SHINGLES) {
-		t->words = s.words;
-		t->nwords = sort_unique(s.words, s.nwords);
-	} else
-		free(s.words);
+	t->n = nwords >= DEDUP_MIN_WORDS ? s.n : 0;
+	t->words = s.words;
+	t->nwords = s.nwords;
 	for_each_word(title, MAX_TITLE_WORDS, title_word_cb, t);
 	t->ntw = sort_unique(t->tw, t->ntw);
 	read_numbers(t, text);
 	t->nnums = sort_unique(t->nums, t->nnums);
 	return t;
+}
+
+/* Sorts what the exact comparison reads (see struct dedup_text). */
+static void
+settle(struct dedup_text *t)
+{
+	if (t->settled)
+		return;
+	t->n = sort_unique(t->sh, t->n);
+	if (t->n > 0 && t->n < SHORT_SHINGLES)
+		t->nwords = sort_unique(t->words, t->nwords);
+	else {
+		free(t->words);
+		t->words = NULL;
+		t->nwords = 0;
+	}
+	t->settled = true;
 }
 
 /*
@@ -641,8 +663,9 @@ dedup_text_free(struct dedup_text *t)
 }
 
 size_t
-dedup_text_size(const struct dedup_text *t)
+dedup_text_size(struct dedup_text *t)
 {
+	settle(t);
 	return t->n;
 }
 
@@ -708,12 +731,14 @@ numbers_agree(const struct dedup_text *a, const struct dedup_text *b)
 }
 
 bool
-dedup_same_story(const struct dedup_text *a, const struct dedup_text *b,
+dedup_same_story(struct dedup_text *a, struct dedup_text *b,
     double *ret_similarity)
 {
 	size_t inter, nmin;
 	double j, c;
 
+	settle(a);
+	settle(b);
 	if (a->n == 0 || b->n == 0) {
 		*ret_similarity = 0;
 		return false;
@@ -737,7 +762,7 @@ dedup_same_story(const struct dedup_text *a, const struct dedup_text *b,
 }
 
 bool
-dedup_text_match(const struct dedup_text *a, const struct dedup_text *b,
+dedup_text_match(struct dedup_text *a, struct dedup_text *b,
     double *ret_similarity)
 {
 	int64_t ba[DEDUP_BANDS], bb[DEDUP_BANDS];

@@ -67,8 +67,12 @@ struct dedup_text;
 struct dedup_text *dedup_text_new(const char *title, const char *text);
 void	dedup_text_free(struct dedup_text *);
 
-/* Number of distinct shingles; 0 if the text is too short to compare. */
-size_t	dedup_text_size(const struct dedup_text *);
+/*
+ * Number of distinct shingles; 0 if the text is too short to compare.
+ * This and the comparisons below sort a text's shingles the first time
+ * (fingerprinting alone never needs them sorted): hence not const.
+ */
+size_t	dedup_text_size(struct dedup_text *);
 
 /*
  * Fills bands with the text's DEDUP_BANDS band keys and returns
@@ -85,7 +89,7 @@ size_t	dedup_text_bands(const struct dedup_text *, int64_t *bands);
  * text is the same boilerplate ("subscribe to read ...") under different
  * headlines are not taken for one story.
  */
-bool	dedup_same_story(const struct dedup_text *, const struct dedup_text *,
+bool	dedup_same_story(struct dedup_text *, struct dedup_text *,
 	    double *ret_similarity);
 
 /*
@@ -93,7 +97,7 @@ bool	dedup_same_story(const struct dedup_text *, const struct dedup_text *,
  * a band (the store would find one from the other) and dedup_same_story()
  * accepts them.  For tests and evaluation.
  */
-bool	dedup_text_match(const struct dedup_text *, const struct dedup_text *,
+bool	dedup_text_match(struct dedup_text *, struct dedup_text *,
 	    double *ret_similarity);
 
 #endif

@@ -1891,7 +1891,7 @@ fp_index(struct store *s, int64_t id, const char *title, const char *text,
  */
 static int
 find_text_match(struct store *s, int64_t feed_id, int64_t now,
-    const struct dedup_text *t, const int64_t *bands, size_t nb,
+    struct dedup_text *t, const int64_t *bands, size_t nb,
     struct match *ret, char **ret_err)
 {
 	int64_t cand[MAX_CANDIDATES];
