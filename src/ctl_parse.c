@@ -60,28 +60,34 @@ out_flush(struct out *o)
 	buf_clear(&o->b);
 }
 
-#define ONES	UINT64_C(0x0101010101010101)
-#define HIGHS	UINT64_C(0x8080808080808080)
+#if defined(__GNUC__)
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+#endif
 
 /*
- * Length of the prefix of [s, s+n), in whole words, with nothing to
- * escape: no byte below 0x20, no '"', no '\\' ("Bit Twiddling Hacks":
- * hasless and haszero, both exact about whether a byte matches).
+ * Length of the prefix of [s, s+n) with nothing to escape (no byte below
+ * 0x20, no '"', no '\\'): sixteen bytes at a time while whole blocks pass,
+ * a few vector compares where bit tricks on eight bytes took three times
+ * as many instructions, then byte by byte.
  */
 static size_t
-plain_words(const unsigned char *s, size_t n)
+plain_len(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
-	uint64_t w, q, bs;
+#if defined(__GNUC__)
+	u8x16 v, m;
+	uint64_t w[2];
 
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		q = w ^ (ONES * '"');
-		bs = w ^ (ONES * '\\');
-		if ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
-		    ((bs - ONES) & ~bs)) & HIGHS)
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&v, s + i, 16);
+		m = (u8x16)((v < 0x20) | (v == '"') | (v == '\\'));
+		memcpy(w, &m, sizeof(w));
+		if ((w[0] | w[1]) != 0)
 			break;
 	}
+#endif
+	while (i < n && json_esc[s[i]] == 0)
+		i++;
 	return i;
 }
 
@@ -100,11 +106,7 @@ put_str(struct out *o, const char *s)
 	}
 	n = strlen(s);
 	buf_putc(&o->b, '"');
-	for (i = run = 0; i < n; i++) {
-		if ((i += plain_words(p + i, n - i)) == n)
-			break;
-		if (json_esc[p[i]] == 0)
-			continue;
+	for (i = run = 0; (i += plain_len(p + i, n - i)) < n; run = ++i) {
 		buf_append(&o->b, s + run, i - run);
 		e[0] = '\\';
 		e[1] = json_esc[p[i]];
@@ -117,7 +119,6 @@ put_str(struct out *o, const char *s)
 			e[5] = hex[p[i] & 0xf];
 			buf_append(&o->b, e, 6);
 		}
-		run = i + 1;
 	}
 	buf_append(&o->b, s + run, n - run);
 	buf_putc(&o->b, '"');

@@ -82,6 +82,8 @@ struct prep {
 
 	/* Markup repair. */
 	enum fstate	 st;
+	const char	*kept;		/* filter: input from here on goes out
+					   as it is, not copied yet */
 	char		 quote;		/* F_ATTR: the closing quote */
 	bool		 after_eq;	/* F_TAG: a value may start */
 	size_t		 junk;
@@ -98,6 +100,63 @@ struct prep {
 
 /* ---- charset ---- */
 
+#if defined(__GNUC__)
+/* Sixteen bytes as signed chars: 0x80-0xff compare below 0x20 too. */
+typedef int8_t v16 __attribute__((vector_size(16)));
+
+static bool
+v16_any(v16 m)
+{
+	uint64_t w[2];
+
+	memcpy(w, &m, sizeof(w));
+	return (w[0] | w[1]) != 0;
+}
+
+/*
+ * clean_span() sixteen bytes at a time from i (i >= 2, at a character
+ * boundary) while whole blocks are clean, for UTF-8 of one to three bytes
+ * that needs no look at the ranges of its second byte: E0, ED, EF BF and
+ * four-byte sequences, like anything not clean, stop it.  One compare
+ * passes a block of ASCII that ends no character begun before it;
+ * otherwise each byte is checked against the two before it (read from
+ * memory, not shifted): a continuation byte exactly where a lead byte
+ * wants one.  Returns a character boundary at or before the first block
+ * that did not pass (or the end of the data).
+ */
+static size_t
+clean_blocks(const unsigned char *s, size_t i, size_t n)
+{
+	size_t start = i;
+	v16 v, p1, p2, bad;
+
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&v, s + i, 16);
+		if (!v16_any((v < 0x20) & (v != '\n')) && s[i - 1] < 0xc0 &&
+		    s[i - 2] < 0xe0)
+			continue;
+		memcpy(&p1, s + i - 1, 16);
+		memcpy(&p2, s + i - 2, 16);
+		/* Signed: 0xc0 is -64, 0xe0 -32, 0xed -19, 0xef -17 ... */
+		bad = ((v >= 0) & (v < 0x20) & (v != '\t') & (v != '\n') &
+		    (v != '\r')) | ((v > -17) & (v < 0)) | (v == -64) |
+		    (v == -63) | (v == -32) | (v == -19) |
+		    ((p1 == -17) & (v == -65));
+		/* 80-BF after C2-EF, or two after E1-EF. */
+		bad |= (v < -64) ^ (((p1 > -63) & (p1 < -16)) |
+		    ((p2 > -32) & (p2 < -16)));
+		if (v16_any(bad))
+			break;
+	}
+	/* A block may end inside a character. */
+	if (i > start && s[i - 1] >= 0xc0)
+		i -= 1;
+	else if (i > start && s[i - 2] >= 0xe0)
+		i -= 2;
+	return i;
+}
+#endif
+
 /*
  * Length of the prefix of [s, s+n) that is already UTF-8 XML accepts:
  * whole characters, none of them forbidden.
@@ -106,37 +165,21 @@ static size_t
 clean_span(const char *data, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)data;
-	size_t i = 0;
+	size_t i = 0, blocks_from = 2;
+	unsigned char c;
 	int l;
 
 	while (i < n) {
-		unsigned char c;
-		uint64_t w;
-
-		/*
-		 * Eight printable ASCII bytes at a time: no high bit, no byte
-		 * below 0x20 (the "has less than" bit trick).
-		 */
-		while (i + 8 <= n) {
-			memcpy(&w, s + i, 8);
-			w = (w | ((w - UINT64_C(0x2020202020202020)) & ~w)) &
-			    UINT64_C(0x8080808080808080);
-			if (w != 0) {
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-				/*
-				 * No borrow reaches the first flagged byte:
-				 * it is the first byte to look at.
-				 */
-				i += (size_t)__builtin_ctzll(w) / 8;
-#endif
+#if defined(__GNUC__)
+		if (i >= blocks_from) {
+			i = clean_blocks(s, i, n);
+			if (i == n)
 				break;
-			}
-			i += 8;
+			/* Through the block that did not pass, one by one. */
+			blocks_from = i + 16;
 		}
-		if (i == n)
-			break;
+#endif
 		c = s[i];
-
 		if ((c >= 0x20 && c < 0x80) || c == '\n' || c == '\t' ||
 		    c == '\r') {
 			i++;
@@ -144,21 +187,6 @@ clean_span(const char *data, size_t n)
 		}
 		if (c < 0x80)
 			break;
-		/*
-		 * Two- and three-byte sequences that need no more than a look
-		 * at their continuation bytes (C2..DF, E1..EC: Latin,
-		 * Cyrillic, CJK ...) without a call.
-		 */
-		if (c >= 0xc2 && c <= 0xdf && i + 1 < n &&
-		    (s[i + 1] & 0xc0) == 0x80) {
-			i += 2;
-			continue;
-		}
-		if (c >= 0xe1 && c <= 0xec && i + 2 < n &&
-		    (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
-			i += 3;
-			continue;
-		}
 		l = utf8_sequence((const char *)s + i, n - i);
 		/* U+FFFE and U+FFFF are not XML characters. */
 		if (l <= 0 || (l == 3 && c == 0xef && s[i + 1] == 0xbf &&
@@ -446,6 +474,25 @@ emit_char(struct buf *out, unsigned long cp)
 	text_put_utf8(out, (unsigned)cp);
 }
 
+/*
+ * Most of the document goes out as it came: the filter copies it in runs,
+ * up to whatever it writes differently or leaves out.
+ */
+static void
+flush_kept(struct prep *p, const char *s, struct buf *out)
+{
+	buf_append(out, p->kept, (size_t)(s - p->kept));
+	p->kept = s;
+}
+
+/* Leaves [s, s+n) out; what is written next takes its place. */
+static void
+drop(struct prep *p, const char *s, size_t n, struct buf *out)
+{
+	flush_kept(p, s, out);
+	p->kept = s + n;
+}
+
 /* The code point of a named reference XML or HTML defines, or 0. */
 static unsigned long
 named_entity(const char *name)
@@ -647,6 +694,11 @@ static size_t
 do_ref(struct prep *p, const char *s, size_t n, bool final, enum ctx ctx,
     struct buf *out)
 {
+	/*
+	 * Text before the root goes, but a reference there still costs
+	 * its expansion's budget.
+	 */
+	struct buf *dst = ctx == CTX_TEXT && !p->in_root ? &p->sink : out;
 	unsigned long cp;
 	struct entity *e;
 	bool more;
@@ -656,20 +708,24 @@ do_ref(struct prep *p, const char *s, size_t n, bool final, enum ctx ctx,
 	if (r == 0) {
 		if (more && !final)
 			return 0;
-		buf_puts(out, "&#38;");		/* a bare '&' */
-		return 1;
+		drop(p, s, 1, out);
+		buf_puts(dst, "&#38;");		/* a bare '&' */
+	} else {
+		drop(p, s, r, out);
+		if (e != NULL)
+			expand_entity(p, e, ctx, 0, dst);
+		else
+			emit_char(dst, cp);
 	}
-	if (e != NULL)
-		expand_entity(p, e, ctx, 0, out);
-	else
-		emit_char(out, cp);
-	return r;
+	buf_clear(&p->sink);
+	return r != 0 ? r : 1;
 }
 
 /* A '<' that starts no markup: text, or nothing before the root. */
 static void
-stray_lt(struct prep *p, struct buf *out)
+stray_lt(struct prep *p, const char *s, struct buf *out)
 {
+	drop(p, s, 1, out);
 	if (p->in_root)
 		buf_puts(out, "&#60;");
 	else
@@ -687,7 +743,7 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 	if (n < 2) {
 		if (!final)
 			return 0;
-		stray_lt(p, out);
+		stray_lt(p, s, out);
 		return 1;
 	}
 	if (s[1] == '!') {
@@ -697,23 +753,22 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 		    (k < 4 && memcmp(s, comment, k) == 0)))
 			return 0;
 		if (n >= 4 && memcmp(s, comment, 4) == 0) {
-			buf_append(out, s, 4);
 			p->st = F_COMMENT;
 			return 4;
 		}
 		if (n >= 9 && memcmp(s, cdata, 9) == 0) {
-			buf_append(out, s, 9);
 			p->st = F_CDATA;
 			return 9;
 		}
 		if (n >= 9 && strncasecmp(s, doctype, 9) == 0) {
+			drop(p, s, 9, out);
 			buf_clear(&p->doctype);
 			p->dt_bracket = 0;
 			p->dt_quote = 0;
 			p->st = F_DOCTYPE;
 			return 9;
 		}
-		stray_lt(p, out);
+		stray_lt(p, s, out);
 		return 1;
 	}
 	if (s[1] == '?') {
@@ -722,6 +777,7 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 		if (n >= 6 && memcmp(s, xmldecl, 5) == 0 &&
 		    (s[5] == ' ' || s[5] == '\t' || s[5] == '\r' ||
 		    s[5] == '\n' || s[5] == '?')) {
+			drop(p, s, 5, out);
 			p->st = F_XMLDECL;
 			return 5;
 		}
@@ -729,10 +785,9 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 			return 0;
 		/* No target name: not a PI, and libxml2 would recover oddly. */
 		if (n < 3 || !is_name_start((unsigned char)s[2])) {
-			stray_lt(p, out);
+			stray_lt(p, s, out);
 			return 1;
 		}
-		buf_append(out, s, 2);
 		p->st = F_PI;
 		return 2;
 	}
@@ -740,28 +795,27 @@ do_lt(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 		if (n < 3 && !final)
 			return 0;
 		if (n >= 3 && is_name_start((unsigned char)s[2])) {
-			buf_append(out, s, 2);
 			p->st = F_TAG;
 			p->after_eq = false;
 			return 2;
 		}
-		stray_lt(p, out);
+		stray_lt(p, s, out);
 		return 1;
 	}
 	if (is_name_start((unsigned char)s[1])) {
-		buf_append(out, s, 1);
 		p->st = F_TAG;
 		p->after_eq = false;
 		p->in_root = true;
 		return 1;
 	}
-	stray_lt(p, out);
+	stray_lt(p, s, out);
 	return 1;
 }
 
 /*
- * Copies up to and including the terminator term (state ends), or all but
- * a tail that is the start of term.  Returns the bytes used.
+ * Takes (keeps, or drops unless copy) up to and including the terminator
+ * term (state ends), or all but a tail that is the start of term.  Returns
+ * the bytes used.
  */
 static size_t
 until(struct prep *p, const char *s, size_t n, bool final, const char *term,
@@ -788,8 +842,8 @@ until(struct prep *p, const char *s, size_t n, bool final, const char *term,
 		}
 		e++;
 	}
-	if (copy)
-		buf_append(out, s, k);
+	if (!copy)
+		drop(p, s, k, out);
 	return k;
 }
 
@@ -852,9 +906,12 @@ doctype_entities(struct prep *p)
 	buf_free(&p->doctype);
 }
 
-/* Scans the DOCTYPE for its end; keeps its bytes for doctype_entities. */
+/*
+ * Scans the DOCTYPE for its end; keeps its bytes for doctype_entities, not
+ * in the output.
+ */
 static size_t
-do_doctype(struct prep *p, const char *s, size_t n)
+do_doctype(struct prep *p, const char *s, size_t n, struct buf *out)
 {
 	size_t i;
 	bool done = false;
@@ -876,6 +933,7 @@ do_doctype(struct prep *p, const char *s, size_t n)
 			done = true;
 		}
 	}
+	drop(p, s, i, out);
 	if (p->doctype.len < PREP_MAX_DOCTYPE)
 		buf_append(&p->doctype, s, i);
 	if (done) {
@@ -910,9 +968,10 @@ skip_text(const char *s, size_t n)
 	return i;
 }
 
-/* The markup repair pass over [s, s+n).  Returns the bytes used. */
+/* The states of filter(). */
 static size_t
-filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
+filter_states(struct prep *p, const char *s, size_t n, bool final,
+    struct buf *out)
 {
 	size_t i = 0, j, r;
 	const char *q;
@@ -922,6 +981,7 @@ filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 		case F_PROLOG:
 			q = memchr(s + i, '<', n - i);
 			j = q != NULL ? (size_t)(q - s) : n;
+			drop(p, s + i, j - i, out);
 			p->junk += j - i;
 			i = j;
 			if (q != NULL)
@@ -935,19 +995,17 @@ filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 			 * Text before the root is an error libxml2 stops at:
 			 * it goes, as the bytes before the first '<' did.
 			 */
-			if (p->in_root)
-				buf_append(out, s + i, j - i);
-			else
+			if (!p->in_root) {
+				drop(p, s + i, j - i, out);
 				p->junk += j - i;
+			}
 			i = j;
 			if (i == n)
 				break;
 			r = s[i] == '&' ? do_ref(p, s + i, n - i, final,
-			    CTX_TEXT, p->in_root ? out : &p->sink) :
-			    do_lt(p, s + i, n - i, final, out);
+			    CTX_TEXT, out) : do_lt(p, s + i, n - i, final, out);
 			if (r == 0)
 				return i;
-			buf_clear(&p->sink);
 			i += r;
 			break;
 		case F_TAG:
@@ -961,29 +1019,26 @@ filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 				    c != '\r' && c != '\n')
 					break;
 			}
-			buf_append(out, s + i, j - i);
 			i = j;
 			if (i == n)
 				break;
 			if (s[i] == '=') {
 				p->after_eq = true;
-				buf_append(out, "=", 1);
 				i++;
 				break;
 			}
 			if (s[i] == '"' || s[i] == '\'') {
 				p->quote = s[i];
 				p->st = F_ATTR;
-				buf_append(out, s + i, 1);
 				i++;
 			} else if (s[i] == '>') {
 				p->st = F_TEXT;
-				buf_append(out, ">", 1);
 				i++;
 			} else {
 				/* An unquoted attribute value. */
 				p->st = F_ATTR_UQ;
-				buf_append(out, "\"", 1);
+				flush_kept(p, s + i, out);
+				buf_putc(out, '"');
 			}
 			p->after_eq = false;
 			break;
@@ -1001,7 +1056,6 @@ filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 				    c == '>' || c == '"' || c == '\''))
 					break;
 			}
-			buf_append(out, s + i, j - i);
 			i = j;
 			if (i == n)
 				break;
@@ -1013,14 +1067,15 @@ filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 				i += r;
 			} else if (s[i] == '<' || (p->st == F_ATTR_UQ &&
 			    (s[i] == '"' || s[i] == '\''))) {
+				drop(p, s + i, 1, out);
 				emit_char(out, (unsigned char)s[i]);
 				i++;
 			} else if (p->st == F_ATTR) {
-				buf_append(out, s + i, 1);
 				p->st = F_TAG;
 				i++;
 			} else {
-				buf_append(out, "\"", 1);
+				flush_kept(p, s + i, out);
+				buf_putc(out, '"');
 				p->st = F_TAG;
 			}
 			break;
@@ -1049,11 +1104,23 @@ filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
 			i += r;
 			break;
 		case F_DOCTYPE:
-			i += do_doctype(p, s + i, n - i);
+			i += do_doctype(p, s + i, n - i, out);
 			break;
 		}
 	}
 	return i;
+}
+
+/* The markup repair pass over [s, s+n).  Returns the bytes used. */
+static size_t
+filter(struct prep *p, const char *s, size_t n, bool final, struct buf *out)
+{
+	size_t used;
+
+	p->kept = s;
+	used = filter_states(p, s, n, final, out);
+	flush_kept(p, s + used, out);
+	return used;
 }
 
 /* ---- the pipeline ---- */

@@ -29,12 +29,23 @@ is_ws(char c)
 void
 text_collapse(struct buf *b)
 {
-	size_t i, o = 0;
+	size_t i, o;
 	bool space = false;
 
 	if (b->data == NULL)
 		return;
-	for (i = 0; i < b->len; i++) {
+	/*
+	 * Nothing moves before the first whitespace that is more than one
+	 * space between two words: most text has no such whitespace at all.
+	 */
+	for (o = 0; o < b->len; o++) {
+		if (b->data[o] == ' ' && o > 0 && o + 1 < b->len &&
+		    !is_ws(b->data[o + 1]))
+			o++;
+		else if (is_ws(b->data[o]))
+			break;
+	}
+	for (i = o; i < b->len; i++) {
 		if (is_ws(b->data[i])) {
 			space = o > 0;
 			continue;
@@ -239,28 +250,67 @@ ascii_words(const char *s, size_t n)
 	return i;
 }
 
+/* Length of the prefix of [s, s+n) that is ASCII. */
+static size_t
+ascii_prefix(const char *s, size_t n)
+{
+	size_t i = ascii_words(s, n);
+
+	while (i < n && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
+}
+
 /*
  * UTF-8 read as ISO-8859-1 and encoded again: every character is U+0080 ..
  * U+00FF or ASCII, and taken as bytes they are well-formed UTF-8 with at
- * least one multi-byte sequence.  Undone in place.
+ * least one multi-byte sequence.  Undone in place.  The first ascii bytes
+ * are known to be ASCII.
  */
 static void
-fix_double_utf8(struct buf *b)
+fix_double_utf8(struct buf *b, size_t ascii)
 {
 	const unsigned char *s = (const unsigned char *)b->data;
 	struct buf dec = { 0 };
-	unsigned char *d;
+	unsigned char *d, c;
 	size_t i, o;
+	int need = 0;
 	bool multi = false;
 
-	for (i = 0; i < b->len; i++) {
-		if ((i += ascii_words(b->data + i, b->len - i)) == b->len)
+	/*
+	 * Text in a Latin script passes the first test; the bytes it would
+	 * decode to are checked on the way (a lead byte and its continuation
+	 * bytes; utf8_valid() has the last word), so it is not decoded in
+	 * vain.
+	 */
+	for (i = ascii; i < b->len; i++) {
+		if (need == 0 &&
+		    (i += ascii_words(b->data + i, b->len - i)) == b->len)
 			break;
-		if (s[i] >= 0x80 && s[i] != 0xc2 && s[i] != 0xc3)
+		if (s[i] < 0x80) {
+			if (need > 0)
+				return;
+			continue;
+		}
+		if (s[i] != 0xc2 && s[i] != 0xc3)
 			return;		/* a character above U+00FF */
-		if (s[i] >= 0x80)
-			i++;
+		c = (unsigned char)(((s[i] & 0x1f) << 6) | (s[i + 1] & 0x3f));
+		i++;
+		if (need > 0) {
+			if (c > 0xbf)
+				return;
+			need--;
+		} else if (c >= 0xc2 && c <= 0xdf)
+			need = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3;
+		else
+			return;
 	}
+	if (need > 0)
+		return;
 	/* Decoded in a copy (never longer): b stays as is unless it works. */
 	buf_append(&dec, b->data, b->len);
 	d = (unsigned char *)dec.data;
@@ -289,12 +339,7 @@ fix_double_utf8(struct buf *b)
 bool
 text_is_ascii(const char *s, size_t n)
 {
-	size_t i = ascii_words(s, n);
-
-	for (; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
-	return true;
+	return ascii_prefix(s, n) == n;
 }
 
 void
@@ -303,22 +348,23 @@ text_fix_encoding(struct buf *b, bool utf8_source)
 	const unsigned char *s;
 	const char *p, *e;
 	struct buf out = { 0 };
-	size_t i, start = 0;
+	size_t i, start = 0, ascii;
 	bool has_c1 = false;
 
-	if (b->data == NULL || text_is_ascii(b->data, b->len))
+	if (b->data == NULL || (ascii = ascii_prefix(b->data, b->len)) ==
+	    b->len)
 		return;
 	/* C2 is rare outside C1 controls and a few symbols: memchr for it. */
 	e = b->data + b->len;
-	for (p = b->data; (p = memchr(p, 0xc2, (size_t)(e - p))) != NULL;
-	    p++) {
+	for (p = b->data + ascii; (p = memchr(p, 0xc2, (size_t)(e - p))) !=
+	    NULL; p++) {
 		if (p + 1 < e && (unsigned char)p[1] < 0xa0) {
 			has_c1 = true;
 			break;
 		}
 	}
 	if (utf8_source)
-		fix_double_utf8(b);
+		fix_double_utf8(b, ascii);
 	if (!has_c1)
 		return;
 	/* C1 controls U+0080..U+009F (C2 80..C2 9F) mean windows-1252. */

@@ -731,12 +731,32 @@ test_push_any_boundary(void **state)
 	    "<link>http://x.example/\x93q\x94</link>"
 	    "<description>&lt;b&gt;\x00z<\x01!-- w -->"
 	    "</description></item></channel></rss>";
+	/*
+	 * Runs long enough for the cleaning to check them sixteen bytes at a
+	 * time, with characters it leaves to the slow path and bytes to
+	 * clean after a clean run: a lead byte whose continuation never
+	 * comes, right before a block of ASCII.
+	 */
+	static const char doc_long[] =
+	    "<rss version=\"2.0\"><channel><title>"
+	    "\xd0\x96\xd0\xb8\xd0\xb2 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e "
+	    "caf\xc3\xa9 \xd0\x96\xd0\xb8\xd0\xb2\xd0\xb8 \xe6\x97\xa5\xe6\x9c\xac "
+	    "x\xe0\xa0\x80y\xed\x9f\xbfz\xef\xbc\x8c\xef\xbf\xbd\xef\xbf\xbe "
+	    "\xf0\x9f\x98\x80 tab\there\r\nnewline and more text to fill a block"
+	    "</title><item><title>abcdefghijklmnopqrstuvwxyz0123456789\xd0"
+	    "abcdefghijklmnopqrstuvwxyz \xe6\x97" "abcdefghijklmnopqrstuvwxyz "
+	    "\xe6" "abcdefghijklmnopqrstuvwxyz\x01" "abcdefghijklmnopqrstuvwxyz"
+	    "</title><description>\xd0\x96\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2"
+	    "\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2"
+	    "\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2\xd0\xb8\xd0"
+	    "</description></item></channel></rss>";
 	static const struct {
 		const char	*doc;
 		size_t		 len;
 		const char	*ctype;
 	} docs[] = {
 		{ doc_utf8, sizeof(doc_utf8) - 1, NULL },
+		{ doc_long, sizeof(doc_long) - 1, NULL },
 		{ doc_dirty, sizeof(doc_dirty) - 1, NULL },
 		{ doc_dirty, sizeof(doc_dirty) - 1,
 		    "text/xml; charset=windows-1252" },
