@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "parse.h"
 #include "util.h"
@@ -31,6 +32,20 @@
 #define PARSE_MAX_ENCLOSURES	64	/* per item */
 #define PARSE_MAX_CATEGORIES	128	/* per item */
 #define PARSE_MAX_JSON		(32u << 20)	/* JSON Feed document size */
+
+#if defined(__GNUC__)
+/* Sixteen bytes as signed chars: 0x80-0xff compare below 0x20 too. */
+typedef int8_t v16 __attribute__((vector_size(16)));
+
+static inline bool
+v16_any(v16 m)
+{
+	uint64_t w[2];
+
+	memcpy(w, &m, sizeof(w));
+	return (w[0] | w[1]) != 0;
+}
+#endif
 
 /* ---- the feed builder (parse.c) ---- */
 

@@ -101,18 +101,6 @@ struct prep {
 /* ---- charset ---- */
 
 #if defined(__GNUC__)
-/* Sixteen bytes as signed chars: 0x80-0xff compare below 0x20 too. */
-typedef int8_t v16 __attribute__((vector_size(16)));
-
-static bool
-v16_any(v16 m)
-{
-	uint64_t w[2];
-
-	memcpy(w, &m, sizeof(w));
-	return (w[0] | w[1]) != 0;
-}
-
 /*
  * clean_span() sixteen bytes at a time from i (i >= 2, at a character
  * boundary) while whole blocks are clean, for UTF-8 of one to three bytes
@@ -943,28 +931,37 @@ do_doctype(struct prep *p, const char *s, size_t n, struct buf *out)
 	return i;
 }
 
-#define ONES	UINT64_C(0x0101010101010101)
-#define HIGHS	UINT64_C(0x8080808080808080)
-
-/* True if a byte of w is zero (exact: see "Bit Twiddling Hacks"). */
-static bool
-has_zero(uint64_t w)
-{
-	return ((w - ONES) & ~w & HIGHS) != 0;
-}
-
-/* Length of the prefix of s, in whole words, without '<' or '&'. */
+/*
+ * Length of the prefix of s without any of the bytes a, b, c, d, found
+ * sixteen bytes at a time; short of that by less than a block when the
+ * end of s is near.  The byte loops after it only see that tail.
+ */
 static size_t
-skip_text(const char *s, size_t n)
+skip_blocks(const char *s, size_t n, char a, char b, char c, char d)
 {
 	size_t i = 0;
-	uint64_t w;
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v16 v, m;
+	uint64_t w[2];
 
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		if (has_zero(w ^ (ONES * '<')) || has_zero(w ^ (ONES * '&')))
-			break;
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&v, s + i, 16);
+		m = (v == a) | (v == b) | (v == c) | (v == d);
+		memcpy(w, &m, sizeof(w));
+		/* Runs between markup are short: the hit, not its block. */
+		if (w[0] != 0)
+			return i + (size_t)__builtin_ctzll(w[0]) / 8;
+		if (w[1] != 0)
+			return i + 8 + (size_t)__builtin_ctzll(w[1]) / 8;
 	}
+#else
+	(void)s;
+	(void)n;
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+#endif
 	return i;
 }
 
@@ -988,7 +985,7 @@ filter_states(struct prep *p, const char *s, size_t n, bool final,
 				p->st = F_TEXT;
 			break;
 		case F_TEXT:
-			j = i + skip_text(s + i, n - i);
+			j = i + skip_blocks(s + i, n - i, '<', '&', '<', '&');
 			for (; j < n && s[j] != '<' && s[j] != '&'; j++)
 				;
 			/*
@@ -1009,7 +1006,9 @@ filter_states(struct prep *p, const char *s, size_t n, bool final,
 			i += r;
 			break;
 		case F_TAG:
-			for (j = i; j < n; j++) {
+			j = p->after_eq ? i : i + skip_blocks(s + i, n - i,
+			    '>', '"', '\'', '=');
+			for (; j < n; j++) {
 				char c = s[j];
 
 				if (c == '>' || c == '"' || c == '\'' ||
@@ -1044,7 +1043,9 @@ filter_states(struct prep *p, const char *s, size_t n, bool final,
 			break;
 		case F_ATTR:
 		case F_ATTR_UQ:
-			for (j = i; j < n; j++) {
+			j = p->st == F_ATTR ? i + skip_blocks(s + i, n - i,
+			    '&', '<', p->quote, p->quote) : i;
+			for (; j < n; j++) {
 				char c = s[j];
 
 				if (c == '&' || c == '<')

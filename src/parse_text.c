@@ -26,6 +26,36 @@ is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/*
+ * Length of the prefix of s, in blocks of sixteen after the first byte,
+ * where every whitespace is one space between two words.
+ */
+static size_t
+collapse_blocks(const char *s, size_t n)
+{
+	size_t i = 0;
+#if defined(__GNUC__)
+	v16 v, next, ws;
+
+	if (n == 0 || is_ws(s[0]))
+		return 0;
+	/* A block is read with the byte after it. */
+	for (i = 1; i + 17 <= n; i += 16) {
+		memcpy(&v, s + i, 16);
+		memcpy(&next, s + i + 1, 16);
+		ws = (next == ' ') | (next == '\t') | (next == '\r') |
+		    (next == '\n');
+		if (v16_any((v == '\t') | (v == '\r') | (v == '\n') |
+		    ((v == ' ') & ws)))
+			break;
+	}
+#else
+	(void)s;
+	(void)n;
+#endif
+	return i;
+}
+
 void
 text_collapse(struct buf *b)
 {
@@ -38,7 +68,8 @@ text_collapse(struct buf *b)
 	 * Nothing moves before the first whitespace that is more than one
 	 * space between two words: most text has no such whitespace at all.
 	 */
-	for (o = 0; o < b->len; o++) {
+	o = collapse_blocks(b->data, b->len);
+	for (; o < b->len; o++) {
 		if (b->data[o] == ' ' && o > 0 && o + 1 < b->len &&
 		    !is_ws(b->data[o + 1]))
 			o++;
@@ -386,13 +417,18 @@ text_fix_encoding(struct buf *b, bool utf8_source)
 	*b = out;
 }
 
-/* The next "<!" in [p, e), or NULL. */
+/*
+ * The next "<!" in [p, e), or NULL.  HTML has a '<' in every tag but few
+ * '!': one memchr per '!' instead of per '<'.
+ */
 static const char *
 next_decl(const char *p, const char *e)
 {
-	for (; p < e && (p = memchr(p, '<', (size_t)(e - p))) != NULL; p++)
-		if (p + 1 < e && p[1] == '!')
-			return p;
+	const char *q;
+
+	for (q = p; (q = memchr(q, '!', (size_t)(e - q))) != NULL; q++)
+		if (q > p && q[-1] == '<')
+			return q - 1;
 	return NULL;
 }
 
@@ -406,11 +442,8 @@ text_html_fix_decls(struct buf *b)
 		return;
 	s = b->data;
 	e = b->data + b->len;
-	/* Most HTML has no "<!": find that out at memchr speed. */
-	for (p = s; (p = memchr(p, '<', (size_t)(e - p))) != NULL; p++)
-		if (p + 1 < e && p[1] == '!')
-			break;
-	if (p == NULL)
+	/* Most HTML has no "<!": then b stays as it is. */
+	if ((p = next_decl(s, e)) == NULL)
 		return;
 	for (; p != NULL; p = next_decl(p + 2, e)) {
 		size_t rest = (size_t)(e - p);

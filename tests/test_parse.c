@@ -750,12 +750,28 @@ test_push_any_boundary(void **state)
 	    "\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2"
 	    "\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2\xd0\xb8\xd0\xb2\xd0\xb8\xd0"
 	    "</description></item></channel></rss>";
+	/*
+	 * Text, tags and attribute values long enough for the filter to scan
+	 * them sixteen bytes at a time, what stops it at every offset.
+	 */
+	static const char doc_runs[] =
+	    "<rss version=\"2.0\"><channel   xmlns:dc=\"http://purl.org/dc/"
+	    "elements/1.1/\"      ><title>a long title of words  with two  "
+	    "spaces\tand a tab and text &amp; more text and some more x</title>"
+	    "<item><title>0123456789abcdefghijklmnopq &lt; rstuvwxyz0123456789"
+	    "</title><link>http://x.example/aaaaaaaaaaaaaaaaaaaaa?b=c&d=e</link>"
+	    "<enclosure    url='http://x.example/bbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	    ".mp3'     type=\"audio/mpeg\" length=12345678901234567890/>"
+	    "<description>&lt;p&gt;some html text that is long &lt;!x&gt;"
+	    " and &lt;!-- c --&gt; a!b!c&lt;/p&gt;</description></item>"
+	    "</channel></rss>";
 	static const struct {
 		const char	*doc;
 		size_t		 len;
 		const char	*ctype;
 	} docs[] = {
 		{ doc_utf8, sizeof(doc_utf8) - 1, NULL },
+		{ doc_runs, sizeof(doc_runs) - 1, NULL },
 		{ doc_long, sizeof(doc_long) - 1, NULL },
 		{ doc_dirty, sizeof(doc_dirty) - 1, NULL },
 		{ doc_dirty, sizeof(doc_dirty) - 1,
