@@ -510,62 +510,36 @@ html_decode(struct buf *out, const char *data, size_t len,
 
 /* ---- escaping ---- */
 
-/* Nonzero if one of the eight bytes in v is c (exact: no false alarms). */
-static inline uint64_t
-has_byte(uint64_t v, unsigned char c)
-{
-	uint64_t x = v ^ (ONES * c);
-
-	return (x - ONES) & ~x & HIGHS;
-}
-
 void
 html_escape(struct buf *out, const char *s, size_t len, bool attr)
 {
-	size_t i = 0, start = 0, end, n;
+	size_t i = 0, start = 0, n;
 	const char *rep;
-	uint64_t v;
 
-	while (i < len) {
-		/*
-		 * Most text has none of the four bytes: skip eight at a time
-		 * and copy each clean run whole.
-		 */
-		if (i + 8 <= len) {
-			memcpy(&v, s + i, 8);
-			if ((has_byte(v, '&') | has_byte(v, '<') |
-			    has_byte(v, '>') | has_byte(v, '"')) == 0) {
-				i += 8;
-				continue;
-			}
+	/* Most text has none of the four bytes: clean runs go whole. */
+	while ((i += mem_span4(s + i, len - i, '&', '<', '>',
+	    attr ? '"' : '&')) < len) {
+		switch (s[i]) {
+		case '&':
+			rep = "&amp;";
+			n = 5;
+			break;
+		case '<':
+			rep = "&lt;";
+			n = 4;
+			break;
+		case '>':
+			rep = "&gt;";
+			n = 4;
+			break;
+		default:
+			rep = "&quot;";
+			n = 6;
+			break;
 		}
-		for (end = i + 8 < len ? i + 8 : len; i < end; i++) {
-			switch (s[i]) {
-			case '&':
-				rep = "&amp;";
-				n = 5;
-				break;
-			case '<':
-				rep = "&lt;";
-				n = 4;
-				break;
-			case '>':
-				rep = "&gt;";
-				n = 4;
-				break;
-			case '"':
-				if (!attr)
-					continue;
-				rep = "&quot;";
-				n = 6;
-				break;
-			default:
-				continue;
-			}
-			buf_append(out, s + start, i - start);
-			buf_append(out, rep, n);
-			start = i + 1;
-		}
+		buf_append(out, s + start, i - start);
+		buf_append(out, rep, n);
+		start = ++i;
 	}
 	buf_append(out, s + start, len - start);
 }

@@ -931,40 +931,6 @@ do_doctype(struct prep *p, const char *s, size_t n, struct buf *out)
 	return i;
 }
 
-/*
- * Length of the prefix of s without any of the bytes a, b, c, d, found
- * sixteen bytes at a time; short of that by less than a block when the
- * end of s is near.  The byte loops after it only see that tail.
- */
-static size_t
-skip_blocks(const char *s, size_t n, char a, char b, char c, char d)
-{
-	size_t i = 0;
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v16 v, m;
-	uint64_t w[2];
-
-	for (; i + 16 <= n; i += 16) {
-		memcpy(&v, s + i, 16);
-		m = (v == a) | (v == b) | (v == c) | (v == d);
-		memcpy(w, &m, sizeof(w));
-		/* Runs between markup are short: the hit, not its block. */
-		if (w[0] != 0)
-			return i + (size_t)__builtin_ctzll(w[0]) / 8;
-		if (w[1] != 0)
-			return i + 8 + (size_t)__builtin_ctzll(w[1]) / 8;
-	}
-#else
-	(void)s;
-	(void)n;
-	(void)a;
-	(void)b;
-	(void)c;
-	(void)d;
-#endif
-	return i;
-}
-
 /* The states of filter(). */
 static size_t
 filter_states(struct prep *p, const char *s, size_t n, bool final,
@@ -985,9 +951,7 @@ filter_states(struct prep *p, const char *s, size_t n, bool final,
 				p->st = F_TEXT;
 			break;
 		case F_TEXT:
-			j = i + skip_blocks(s + i, n - i, '<', '&', '<', '&');
-			for (; j < n && s[j] != '<' && s[j] != '&'; j++)
-				;
+			j = i + mem_span4(s + i, n - i, '<', '&', '<', '&');
 			/*
 			 * Text before the root is an error libxml2 stops at:
 			 * it goes, as the bytes before the first '<' did.
@@ -1006,7 +970,7 @@ filter_states(struct prep *p, const char *s, size_t n, bool final,
 			i += r;
 			break;
 		case F_TAG:
-			j = p->after_eq ? i : i + skip_blocks(s + i, n - i,
+			j = p->after_eq ? i : i + mem_span4(s + i, n - i,
 			    '>', '"', '\'', '=');
 			for (; j < n; j++) {
 				char c = s[j];
@@ -1043,7 +1007,7 @@ filter_states(struct prep *p, const char *s, size_t n, bool final,
 			break;
 		case F_ATTR:
 		case F_ATTR_UQ:
-			j = p->st == F_ATTR ? i + skip_blocks(s + i, n - i,
+			j = p->st == F_ATTR ? i + mem_span4(s + i, n - i,
 			    '&', '<', p->quote, p->quote) : i;
 			for (; j < n; j++) {
 				char c = s[j];

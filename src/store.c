@@ -1148,7 +1148,7 @@ out:
 }
 
 static int	fp_index(struct store *, int64_t id, const char *title,
-		    const char *text, struct dedup_text **, char **);
+		    const char *text, char **);
 
 /* v3: fingerprints of the items still inside the near-duplicate window. */
 static int
@@ -1167,8 +1167,7 @@ migrate_v3_fingerprints(struct store *s, char **ret_err)
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		if (fp_index(s, sqlite3_column_int64(sel, 0),
 		    (const char *)sqlite3_column_text(sel, 1),
-		    (const char *)sqlite3_column_text(sel, 2), NULL,
-		    ret_err) == -1)
+		    (const char *)sqlite3_column_text(sel, 2), ret_err) == -1)
 			goto out;
 	}
 	if (rc != SQLITE_DONE) {
@@ -1880,7 +1879,7 @@ out:
 /* For the v3 migration: an item's first fingerprint. */
 static int
 fp_index(struct store *s, int64_t id, const char *title, const char *text,
-    struct dedup_text **ret_text, char **ret_err)
+    char **ret_err)
 {
 	return fp_replace(s, id, NULL, title, text, NULL, NULL, NULL, ret_err);
 }

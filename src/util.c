@@ -257,6 +257,34 @@ utf8_seq_len(const unsigned char *s, size_t n)
 	return len > 0 ? (size_t)len : 0;
 }
 
+size_t
+mem_span4(const void *s, size_t n, unsigned char a, unsigned char b,
+    unsigned char c, unsigned char d)
+{
+	const unsigned char *p = s;
+	size_t i = 0;
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	typedef uint8_t bytes16 __attribute__((vector_size(16)));
+	bytes16 v, m;
+	uint64_t w[2];
+
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&v, p + i, 16);
+		m = (bytes16)((v == a) | (v == b) | (v == c) | (v == d));
+		memcpy(w, &m, sizeof(w));
+		/* Runs are often short: the hit itself, not its block. */
+		if (w[0] != 0)
+			return i + (size_t)__builtin_ctzll(w[0]) / 8;
+		if (w[1] != 0)
+			return i + 8 + (size_t)__builtin_ctzll(w[1]) / 8;
+	}
+#endif
+	for (; i < n; i++)
+		if (p[i] == a || p[i] == b || p[i] == c || p[i] == d)
+			break;
+	return i;
+}
+
 /*
  * Bytes from i on that are ASCII and not NUL, eight at a time: most text
  * is, and a call per byte is what the UTF-8 checks spend their time on.

@@ -65,6 +65,13 @@ int	 utf8_sequence(const char *s, size_t n);
 /* True if [s, s+len) is well-formed UTF-8 (no overlongs or surrogates). */
 bool	 utf8_valid(const char *s, size_t len);
 /*
+ * Length of the prefix of [s, s+n) without any of the bytes a, b, c, d
+ * (repeat one to look for fewer): sixteen bytes at a time where the
+ * compiler has vectors.
+ */
+size_t	 mem_span4(const void *s, size_t n, unsigned char a, unsigned char b,
+	    unsigned char c, unsigned char d);
+/*
  * Appends [s, s+len) to b as well-formed UTF-8 without NUL bytes: invalid
  * sequences become U+FFFD, NULs are dropped.
  */

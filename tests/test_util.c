@@ -67,6 +67,38 @@ test_utf8_append_clean(void **state)
 	buf_free(&b);
 }
 
+/*
+ * mem_span4 stops at the first of its bytes wherever it falls: in a
+ * sixteen-byte block, on its edges, in the tail after the last block.
+ */
+static void
+test_mem_span4(void **state)
+{
+	char s[80];
+	size_t n, at;
+
+	(void)state;
+	for (n = 0; n <= sizeof(s); n++) {
+		memset(s, 'x', sizeof(s));
+		assert_int_equal(mem_span4(s, n, '<', '&', '>', '"'), n);
+		for (at = 0; at < n; at++) {
+			memset(s, 'x', sizeof(s));
+			s[at] = "<&>\""[at % 4];
+			if (at + 1 < n)
+				s[at + 1] = '<';	/* the first one counts */
+			assert_int_equal(mem_span4(s, n, '<', '&', '>', '"'),
+			    at);
+			/* A byte asked for once is enough; others pass. */
+			assert_int_equal(mem_span4(s, n, 'q', 'q', 'q', 'q'),
+			    n);
+		}
+	}
+	/* High bytes are bytes like any other. */
+	memset(s, 0xe9, sizeof(s));
+	s[37] = (char)0xff;
+	assert_int_equal(mem_span4(s, sizeof(s), 0xff, 0xff, 0xff, 0xff), 37);
+}
+
 int
 main(void)
 {
@@ -74,6 +106,7 @@ main(void)
 		cmocka_unit_test(test_buf_grows_and_stays_terminated),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_append_clean),
+		cmocka_unit_test(test_mem_span4),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
