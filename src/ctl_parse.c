@@ -74,10 +74,6 @@ out_flush(struct out *o)
 	buf_clear(&o->b);
 }
 
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-typedef uint8_t u8x16 __attribute__((vector_size(16)));
-#endif
-
 /*
  * Copies the prefix of [s, s+n) with nothing to escape (no byte below
  * 0x20, no '"', no '\\') to d and returns its length: a few vector
@@ -91,19 +87,17 @@ static size_t
 copy_plain(char *d, const unsigned char *s, size_t n)
 {
 	size_t i = 0;
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	u8x16 v, m;
-	uint64_t w[2];
+#ifdef HAVE_BYTES16
+	bytes16 v;
+	size_t k;
 
 	for (; i + 16 <= n; i += 16) {
 		memcpy(&v, s + i, 16);
 		memcpy(d + i, &v, 16);
-		m = (u8x16)((v < 0x20) | (v == '"') | (v == '\\'));
-		memcpy(w, &m, sizeof(w));
-		if (w[0] != 0)
-			return i + (size_t)__builtin_ctzll(w[0]) / 8;
-		if (w[1] != 0)
-			return i + 8 + (size_t)__builtin_ctzll(w[1]) / 8;
+		k = bytes16_first((bytes16)((v < 0x20) | (v == '"') |
+		    (v == '\\')));
+		if (k < 16)
+			return i + k;
 	}
 #endif
 	for (; i < n && json_esc[s[i]] == 0; i++)

@@ -263,20 +263,17 @@ mem_span4(const void *s, size_t n, unsigned char a, unsigned char b,
 {
 	const unsigned char *p = s;
 	size_t i = 0;
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	typedef uint8_t bytes16 __attribute__((vector_size(16)));
-	bytes16 v, m;
-	uint64_t w[2];
+#ifdef HAVE_BYTES16
+	bytes16 v;
+	size_t k;
 
 	for (; i + 16 <= n; i += 16) {
 		memcpy(&v, p + i, 16);
-		m = (bytes16)((v == a) | (v == b) | (v == c) | (v == d));
-		memcpy(w, &m, sizeof(w));
 		/* Runs are often short: the hit itself, not its block. */
-		if (w[0] != 0)
-			return i + (size_t)__builtin_ctzll(w[0]) / 8;
-		if (w[1] != 0)
-			return i + 8 + (size_t)__builtin_ctzll(w[1]) / 8;
+		k = bytes16_first((bytes16)((v == a) | (v == b) | (v == c) |
+		    (v == d)));
+		if (k < 16)
+			return i + k;
 	}
 #endif
 	for (; i < n; i++)

@@ -64,6 +64,26 @@ void	 str_take(char **dst, char *src);
 int	 utf8_sequence(const char *s, size_t n);
 /* True if [s, s+len) is well-formed UTF-8 (no overlongs or surrogates). */
 bool	 utf8_valid(const char *s, size_t len);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HAVE_BYTES16 1
+/* Sixteen bytes at a time (GCC vectors): compares give 0 or 0xff a byte. */
+typedef uint8_t bytes16 __attribute__((vector_size(16)));
+
+/* The index of the first byte set in a compare's result m, or 16. */
+static inline size_t
+bytes16_first(bytes16 m)
+{
+	uint64_t w[2];
+
+	__builtin_memcpy(w, &m, sizeof(w));
+	if (w[0] != 0)
+		return (size_t)__builtin_ctzll(w[0]) / 8;
+	if (w[1] != 0)
+		return 8 + (size_t)__builtin_ctzll(w[1]) / 8;
+	return 16;
+}
+#endif
+
 /*
  * Length of the prefix of [s, s+n) without any of the bytes a, b, c, d
  * (repeat one to look for fewer): sixteen bytes at a time where the
