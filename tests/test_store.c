@@ -544,6 +544,11 @@ test_migrations_from_every_version(void **state)
 		}
 		store_close(s);
 		assert_int_equal(sql_int(p, FP_ROWS), 2);
+		/* The search index's merge settings (version 6). */
+		assert_int_equal(sql_int(p, "SELECT v FROM items_fts_config "
+		    "WHERE k = 'automerge'"), 16);
+		assert_int_equal(sql_int(p, "SELECT v FROM items_fts_config "
+		    "WHERE k = 'crisismerge'"), 64);
 		/* A copy of item 1 in a new feed now joins its story. */
 		assert_int_equal(store_open(p, &s, &err), 0);
 		{
