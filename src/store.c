@@ -498,12 +498,7 @@ bind_text_max(sqlite3_stmt *st, int i, const char *v, size_t max)
 		sqlite3_bind_null(st, i);
 		return;
 	}
-	n = strlen(v);
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-			n--;
-	}
+	n = utf8_cut(v, strlen(v), max);
 	sqlite3_bind_text(st, i, v, (int)n, SQLITE_STATIC);
 }
 
@@ -511,17 +506,9 @@ bind_text_max(sqlite3_stmt *st, int i, const char *v, size_t max)
 static char *
 capped(const char *v, size_t max)
 {
-	size_t n;
-
 	if (v == NULL)
 		return NULL;
-	n = strlen(v);
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-			n--;
-	}
-	return xstrndup(v, n);
+	return xstrndup(v, utf8_cut(v, strlen(v), max));
 }
 
 static void

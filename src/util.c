@@ -304,6 +304,16 @@ ascii_run(const unsigned char *p, size_t i, size_t len)
 	return i;
 }
 
+size_t
+utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
 bool
 utf8_valid(const char *s, size_t len)
 {

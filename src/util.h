@@ -64,6 +64,11 @@ void	 str_take(char **dst, char *src);
 int	 utf8_sequence(const char *s, size_t n);
 /* True if [s, s+len) is well-formed UTF-8 (no overlongs or surrogates). */
 bool	 utf8_valid(const char *s, size_t len);
+/*
+ * len cut down to at most max, back to the start of a UTF-8 sequence, so
+ * that the first bytes of s make a string without half a character.
+ */
+size_t	 utf8_cut(const char *s, size_t len, size_t max);
 #if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define HAVE_BYTES16 1
 /* Sixteen bytes at a time (GCC vectors): compares give 0 or 0xff a byte. */

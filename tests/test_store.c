@@ -483,8 +483,8 @@ test_migrations_from_every_version(void **state)
 			    "VALUES ('rebuild')", t1, t2);
 			sql_exec(p, sql);
 			sqlite3_free(sql);
-			/* From version 3 on, fingerprints and their bands,
-			 * and counts per feed. */
+			/* From version 3 on, fingerprints and (up to
+			 * version 4) their bands, and counts per feed. */
 			if (v >= 3) {
 				const char *titles[] = { "Reservoirs at a low",
 				    "Tram line extended" };
@@ -506,7 +506,7 @@ test_migrations_from_every_version(void **state)
 						    "", (long long)bands[j]);
 					buf_printf(&b, "]' WHERE id = %zu;",
 					    i + 1);
-					for (j = 0; j < nb; j++)
+					for (j = 0; v < 5 && j < nb; j++)
 						buf_printf(&b, "INSERT INTO "
 						    "fp_bands VALUES (%lld, %zu, "
 						    "1);", (long long)bands[j],

@@ -67,6 +67,30 @@ test_utf8_append_clean(void **state)
 	buf_free(&b);
 }
 
+/* utf8_cut never leaves half a character, and cuts nothing it need not. */
+static void
+test_utf8_cut(void **state)
+{
+	/* a, e-acute (2 bytes), euro sign (3), G clef (4), b */
+	const char *s = "a\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e" "b";
+	const size_t ends[] = { 0, 1, 3, 6, 10, 11 };
+	size_t max, k, len = strlen(s);
+
+	(void)state;
+	for (max = 0; max <= len + 2; max++) {
+		size_t n = utf8_cut(s, len, max);
+
+		/* The longest whole-character prefix within max. */
+		for (k = 0; k + 1 < sizeof(ends) / sizeof(ends[0]) &&
+		    ends[k + 1] <= max; k++)
+			;
+		assert_int_equal(n, ends[k]);
+		assert_true(utf8_valid(s, n));
+	}
+	/* Bytes that are no UTF-8 at all are cut where asked. */
+	assert_int_equal(utf8_cut("\xff\xfe\xfd", 3, 2), 2);
+}
+
 /*
  * mem_span4 stops at the first of its bytes wherever it falls: in a
  * sixteen-byte block, on its edges, in the tail after the last block.
@@ -106,6 +130,7 @@ main(void)
 		cmocka_unit_test(test_buf_grows_and_stays_terminated),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_append_clean),
+		cmocka_unit_test(test_utf8_cut),
 		cmocka_unit_test(test_mem_span4),
 	};
 
