@@ -275,19 +275,21 @@ test_submit_bounds_cost(void **state)
 	assert_int_equal(work_new(loop, bound, &w, &err), 0);
 	for (i = 0; i < 3000; i++) {
 		struct costly *c = calloc(1, sizeof(*c));
+		/* Some dearer than the bound alone. */
+		size_t cost = i % 50 == 0 ? 250 : 1 + i % 30;
 
 		assert_non_null(c);
 		c->mu = &mu;
 		c->queued = &queued;
-		/* Some dearer than the bound alone. */
-		c->cost = i % 50 == 0 ? 250 : 1 + i % 30;
+		c->cost = cost;
 		pthread_mutex_lock(&mu);
-		queued += c->cost;
+		queued += cost;
 		pthread_mutex_unlock(&mu);
-		work_submit(w, costly_run, NULL, c, c->cost);
+		/* The worker frees c once it ran. */
+		work_submit(w, costly_run, NULL, c, cost);
 		/* A task within the bound gets in only with room for it. */
 		pthread_mutex_lock(&mu);
-		if (c->cost <= bound && queued > max_seen)
+		if (cost <= bound && queued > max_seen)
 			max_seen = queued;
 		pthread_mutex_unlock(&mu);
 	}
