@@ -4,7 +4,7 @@
  * never what a client waits for: one libev loop, keep-alive, writev of
  * the header and the preloaded body.
  *
- *   feedserve [-l MS] [-z] [-t SECONDS] DIR
+ *   feedserve [-l MS] [-z] [-p PORT] [-t SECONDS] DIR
  *
  * Every file under DIR is read at start-up and served as /RELATIVE/PATH
  * with an ETag and a Last-Modified (the file's mtime); a request whose
@@ -13,8 +13,10 @@
  * exists, to clients that accept gzip.  GET /_stats answers the counts of
  * 200s, 304s, 404s and body bytes since the last /_stats, as JSON.
  *
- * Listens on 127.0.0.1 on a port the OS chooses and prints the port on
- * stdout; exits when stdin closes or after -t seconds (default 3600).
+ * Listens on 127.0.0.1, on PORT or a port the OS chooses, and prints the
+ * port on stdout (a client that stored URLs, such as feedd's state, finds
+ * the same server again at the same port); exits when stdin closes or
+ * after -t seconds (default 3600).
  * Not part of feedd: only `make bench` runs it.
  */
 #include "config.h"
@@ -28,6 +30,7 @@
 #include <arpa/inet.h>
 
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <search.h>
@@ -540,10 +543,13 @@ main(int argc, char **argv)
 	ev_signal sterm, sint;
 	int c, fd, one = 1;
 
-	while ((c = getopt(argc, argv, "l:t:z")) != -1) {
+	while ((c = getopt(argc, argv, "l:p:t:z")) != -1) {
 		switch (c) {
 		case 'l':
 			latency = atof(optarg) / 1000.;
+			break;
+		case 'p':
+			sa.sin_port = htons((uint16_t)atoi(optarg));
 			break;
 		case 't':
 			lifetime = atof(optarg);
@@ -588,6 +594,6 @@ main(int argc, char **argv)
 	ev_run(loop, 0);
 	return 0;
 usage:
-	fprintf(stderr, "usage: feedserve [-l MS] [-z] [-t SECONDS] DIR\n");
+	fprintf(stderr, "usage: feedserve [-l MS] [-z] [-p PORT] [-t SECONDS] DIR\n");
 	return 2;
 }

@@ -209,13 +209,17 @@ def version_of(argv):
 # ---- the loopback server ----
 
 class Server:
-    def __init__(self, builddir, root, latency_ms=0):
+    def __init__(self, builddir, root, latency_ms=0, port=0):
         self.proc = subprocess.Popen(
             [os.path.join(builddir, "bench", "feedserve"), "-t", "7200",
-             "-l", str(latency_ms), root],
+             "-l", str(latency_ms), "-p", str(port), root],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL)
-        self.port = int(self.proc.stdout.readline())
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            raise OSError("feedserve could not listen on port %d" % port)
+        self.port = int(line)
         self.base = "http://127.0.0.1:%d" % self.port
 
     def stats(self):
@@ -631,13 +635,27 @@ class Bench:
 
     def idle(self):
         """The store of a first refresh of the idle corpus is kept (it
-        takes long to make): later runs start feedd on a copy, refresh
-        every feed (all 304) and measure it idle."""
-        server = Server(self.b, os.path.join(self.corpus, "idle"))
+        takes long to make), with the server's port: later runs serve the
+        corpus on that port again (the feeds' URLs are the same, so their
+        validators hold), start feedd on a copy, refresh every feed (all
+        304) and measure it idle."""
+        root = os.path.join(self.corpus, "idle")
+        n = len([n for n in os.listdir(root) if not n.endswith(".gz")])
+        cache = os.path.join(os.path.dirname(self.work), "store-idle-%d" % n)
+        port_file = os.path.join(cache, "port")
+        server = None
+        if os.path.exists(os.path.join(cache, "feedd.db")):
+            try:
+                with open(port_file) as f:
+                    server = Server(self.b, root, port=int(f.read()))
+            except (OSError, ValueError):
+                say("idle: the kept store's port is taken or unknown: "
+                    "a first refresh again")
+                shutil.rmtree(cache)
+        first = server is None
+        if first:
+            server = Server(self.b, root)
         urls = self.feed_urls(server, "idle")
-        cache = os.path.join(os.path.dirname(self.work), "store-idle-%d" %
-                             len(urls))
-        first = not os.path.exists(os.path.join(cache, "feedd.db"))
         d = Feedd(self.b, os.path.join(self.work, "feedd-idle"), urls)
         if not first:
             os.makedirs(d.state)
@@ -652,8 +670,9 @@ class Bench:
             r = d.ctl("refresh", "--wait")
             wall = time.monotonic() - d.t0
             cpu = d.cpu()
-            note = self.check_server(server, "feedd idle", len(urls) if
-                                     first else None)
+            note = self.check_server(server, "feedd idle",
+                                     len(urls) if first else None,
+                                     None if first else len(urls))
             time.sleep(5)
             rss, hwm = d.mem()
             items = d.items()
@@ -664,6 +683,8 @@ class Bench:
             os.makedirs(cache, exist_ok=True)
             shutil.copy(os.path.join(d.state, "feedd.db"),
                         os.path.join(cache, "feedd.db"))
+            with open(port_file, "w") as f:
+                f.write("%d\n" % server.port)
         if note:
             self.notes.append(note)
         self.row("idle", "%d feeds, %d items: idle RSS" % (len(urls), items),

@@ -1417,8 +1417,7 @@ parse_job_finish(struct daemon *d, struct parse_job *job,
 	if (r != NULL) {
 		job->r = *r;
 		memset(r, 0, sizeof(*r));
-		job->base_url = job->feed->st.url != NULL ?
-		    xstrdup(job->feed->st.url) : NULL;
+		str_set(&job->base_url, job->feed->st.url);
 	} else {
 		job->feed = NULL;
 		atomic_store(&job->cancelled, true);
