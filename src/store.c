@@ -2018,6 +2018,25 @@ item_time(const struct item *it)
 	return it->published != DATE_NONE ? it->published : it->updated;
 }
 
+/*
+ * The title and the plain text an item is stored, indexed and fingerprinted
+ * by, capped as stored (the text may be NULL).  Caller frees both.
+ */
+static void
+item_texts(const struct item *it, char **ret_title, char **ret_body)
+{
+	char *text;
+
+	if (it->text != NULL)
+		*ret_body = capped(it->text, MAX_BODY);
+	else {
+		text = dedup_body_text(it->content, it->summary);
+		*ret_body = capped(text, MAX_BODY);
+		free(text);
+	}
+	*ret_title = capped(it->title, MAX_SHORT);
+}
+
 /* A known item whose text changed: updated in place. */
 static int
 update_item(struct apply_ctx *c, int64_t id, const struct item *it,
@@ -2025,15 +2044,11 @@ update_item(struct apply_ctx *c, int64_t id, const struct item *it,
 {
 	struct store *s = c->s;
 	sqlite3_stmt *st;
-	char *body, *text, *title, *fp = NULL;
+	char *body, *title, *fp = NULL;
 	char *old_title = NULL, *old_body = NULL, *old_article = NULL;
 	int rc;
 
-	text = it->text != NULL ? xstrdup(it->text) :
-	    dedup_body_text(it->content, it->summary);
-	body = capped(text, MAX_BODY);
-	free(text);
-	title = capped(it->title, MAX_SHORT);
+	item_texts(it, &title, &body);
 	if ((id <= s->fts_to && fts_old(s, id, &old_title, &old_body,
 	    &old_article, ret_err) == -1) ||
 	    (st = st_get(s, ST_ITEM_UPDATE, ret_err)) == NULL) {
@@ -2139,11 +2154,7 @@ insert_item(struct apply_ctx *c, const struct item *it, const char *key,
 	size_t nb;
 	int rc = -1;
 
-	title = it->text != NULL ? xstrdup(it->text) :
-	    dedup_body_text(it->content, it->summary);
-	body = capped(title, MAX_BODY);
-	free(title);
-	title = capped(it->title, MAX_SHORT);
+	item_texts(it, &title, &body);
 	t = dedup_text_new(title, body);
 	nb = dedup_text_bands(t, bands);
 	if (dedup_guid_is_global(it->id) &&

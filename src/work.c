@@ -78,6 +78,8 @@ worker(void *arg)
 	struct work *w = arg;
 	struct task *t;
 
+	/* For top -H and perf: which of feedd's threads is busy. */
+	pthread_setname_np(pthread_self(), "feedd-work");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->todo.head == NULL && !w->quit)
