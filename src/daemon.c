@@ -1495,7 +1495,9 @@ feed_done_cb(struct fetch_result *r, void *arg)
 		if (job == NULL)
 			job = df->parse = parse_job_new(df, r->url,
 			    r->content_type);
-		/* From here, where stored feeds may start fetches. */
+		log_debug("feed %s: %zu bytes fetched, to the parser",
+		    df->name, job->total);
+		/* Here (a fetch callback) the done callbacks may run. */
 		work_wait(d->work, PARSE_MAX_UNSTORED - 1);
 		parse_job_finish(d, job, r);
 		return;
