@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "html.h"
 #include "parse.h"
 #include "sanitize.h"
@@ -61,23 +62,6 @@ dump_field(FILE *fp, const char *name, const char *s)
 	fprintf(fp, "%s %zu\n", name, strlen(s));
 	fwrite(s, 1, strlen(s), fp);
 	fputc('\n', fp);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 int
@@ -170,13 +154,13 @@ main(int argc, char **argv)
 			it->content = o[i].content ? xstrdup(o[i].content) :
 			    NULL;
 		}
-		t0 = now();
+		t0 = bench_cpu();
 		for (j = 0; j < n_feeds; j++) {
 			base = urls[j];
 			for (i = 0; i < feeds[j]->n_items; i++)
 				sanitize_item(&feeds[j]->items[i], base);
 		}
-		times[r] = now() - t0;
+		times[r] = bench_cpu() - t0;
 		fprintf(stderr, "run %d: %.3f s\n", r + 1, times[r]);
 		if (r + 1 < runs || fp == NULL)
 			continue;
@@ -194,7 +178,7 @@ main(int argc, char **argv)
 			free(t);
 		}
 	}
-	qsort(times, (size_t)runs, sizeof(*times), cmp_double);
+	qsort(times, (size_t)runs, sizeof(*times), bench_cmp_double);
 	fprintf(stderr, "bench_sanitize: %zu items, median %.3f s "
 	    "(%.2f ms per 1000 items), min %.3f s\n", n, times[runs / 2],
 	    n ? times[runs / 2] * 1e6 / (double)n : 0.0, times[0]);

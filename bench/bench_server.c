@@ -34,6 +34,7 @@
 
 #include <ev.h>
 
+#include "bench.h"
 #include "client.h"
 #include "parse.h"
 #include "server.h"
@@ -44,15 +45,6 @@
 #define BASE_TIME	1704067200	/* 2024-01-01T00:00:00Z */
 /* Calls before the measured ones (the first pay for cold caches). */
 #define WARM_UP		20
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void
 die(const char *what, char *err)
@@ -160,7 +152,7 @@ static void
 populate(struct store *st, int items)
 {
 	int per = items / FEEDS, f, k, n;
-	double t0 = now_ms();
+	double t0 = bench_wall();
 	char *err = NULL;
 
 	/* Filling is setup, not what is measured: no fsync per feed. */
@@ -179,7 +171,7 @@ populate(struct store *st, int items)
 		}
 	}
 	printf("stored %d items in %d feeds: %.1f s\n", per * FEEDS, FEEDS,
-	    (now_ms() - t0) / 1000);
+	    bench_wall() - t0);
 }
 
 /* ---- the server process ---- */
@@ -264,14 +256,6 @@ serve(const char *db, const char *sock, int ready_fd)
 
 /* ---- clients ---- */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static double
 pct(double *v, size_t n, double p)
 {
@@ -293,7 +277,7 @@ client_rounds(const char *sock, int rounds, int think_ms, double *out)
 	if (client_connect(sock, &cl, &err) != 0)
 		die("connect", err);
 	for (i = 0; i < rounds; i++) {
-		t0 = now_ms();
+		t0 = bench_wall();
 		if (client_call(cl, "org.feedd.ListItems",
 		    json_pack("{s:b,s:i}", "unread", 1, "limit", 50), &reply,
 		    &error, &err) != 0 ||
@@ -303,7 +287,7 @@ client_rounds(const char *sock, int rounds, int think_ms, double *out)
 			free(err);
 			error = err = NULL;
 		}
-		out[i] = now_ms() - t0;
+		out[i] = (bench_wall() - t0) * 1e3;
 		json_decref(reply);
 		reply = NULL;
 		if (think_ms > 0)
@@ -316,7 +300,7 @@ client_rounds(const char *sock, int rounds, int think_ms, double *out)
 static void
 report(const char *what, double *v, size_t n, int errors)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), bench_cmp_double);
 	printf("%s: %zu calls, %d errors; median %.2f ms, p90 %.2f ms, "
 	    "p99 %.2f ms, max %.2f ms\n", what, n, errors, pct(v, n, 0.5),
 	    pct(v, n, 0.9), pct(v, n, 0.99), v[n - 1]);

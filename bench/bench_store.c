@@ -36,6 +36,7 @@
 
 #include <sqlite3.h>
 
+#include "bench.h"
 #include "date.h"
 #include "parse.h"
 #include "store.h"
@@ -170,25 +171,6 @@ gen_free(struct gen_item *g)
 }
 
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of the process: steadier than wall time on a busy machine. */
-static double
-cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 die(const char *what, char *err)
 {
@@ -203,7 +185,7 @@ die(const char *what, char *err)
 static double
 index_new_items(struct store *s, double *ret_cpu)
 {
-	double t0 = now_s(), c0 = cpu_s();
+	double t0 = bench_wall(), c0 = bench_cpu();
 	char *err = NULL;
 	bool more = true;
 
@@ -211,8 +193,8 @@ index_new_items(struct store *s, double *ret_cpu)
 		if (store_index(s, 1024, &more, &err) == -1)
 			die("index", err);
 	if (ret_cpu != NULL)
-		*ret_cpu = cpu_s() - c0;
-	return now_s() - t0;
+		*ret_cpu = bench_cpu() - c0;
+	return bench_wall() - t0;
 }
 
 /*
@@ -257,8 +239,8 @@ round_apply(struct store *s, const int64_t *feed_ids, size_t n_feeds,
 			fill_item(&f->items[j], &cur[j],
 			    when - (int64_t)(j * 600));
 		f->n_items = per_feed;
-		t0 = now_s();
-		c0 = cpu_s();
+		t0 = bench_wall();
+		c0 = bench_cpu();
 		if (batch > 1 && i % batch == 0 &&
 		    store_batch_begin(s, &err) == -1)
 			die("batch", err);
@@ -267,8 +249,8 @@ round_apply(struct store *s, const int64_t *feed_ids, size_t n_feeds,
 		if (batch > 1 && ((i + 1) % batch == 0 || i + 1 == n_feeds) &&
 		    store_batch_commit(s, &err) == -1)
 			die("commit", err);
-		total += now_s() - t0;
-		*ret_cpu += cpu_s() - c0;
+		total += bench_wall() - t0;
+		*ret_cpu += bench_cpu() - c0;
 		*ret_new += r.n_new;
 		*ret_joined += r.n_joined;
 		store_apply_result_clear(&r);
@@ -309,8 +291,8 @@ floor_insert(const char *dir, size_t n_feeds, size_t per_feed)
 	    sqlite3_prepare_v2(db, "INSERT INTO t (feed, guid, title, link, "
 	    "content) VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
 		die("floor", xstrdup(sqlite3_errmsg(db)));
-	t0 = now_s();
-	c0 = cpu_s();
+	t0 = bench_wall();
+	c0 = bench_cpu();
 	for (i = 0; i < n_feeds; i++) {
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 		for (j = 0; j < per_feed; j++) {
@@ -327,8 +309,8 @@ floor_insert(const char *dir, size_t n_feeds, size_t per_feed)
 		}
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	}
-	floor_wall = now_s() - t0;
-	floor_cpu = cpu_s() - c0;
+	floor_wall = bench_wall() - t0;
+	floor_cpu = bench_cpu() - c0;
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	printf("  %-44s %8.3f s  (CPU %.3f s)\n", "floor: bare INSERT of "
@@ -345,14 +327,6 @@ floor_insert(const char *dir, size_t n_feeds, size_t per_feed)
 	rng_state = 0x9e3779b97f4a7c15ULL;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median and max of n runs of a listing, in milliseconds. */
 static void
 time_list(struct store *s, const char *label, const struct store_filter *f,
@@ -365,13 +339,13 @@ time_list(struct store *s, const char *label, const struct store_filter *f,
 	int i;
 
 	for (i = 0; i < n; i++) {
-		t0 = now_s();
+		t0 = bench_wall();
 		if (store_items_list(s, f, &v, &got, &err) == -1)
 			die(label, err);
-		t[i] = (now_s() - t0) * 1000;
+		t[i] = (bench_wall() - t0) * 1000;
 		store_items_free(v, got);
 	}
-	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	qsort(t, (size_t)n, sizeof(*t), bench_cmp_double);
 	printf("  %-44s %8.3f ms median  %8.3f ms max  (%zu rows)\n", label,
 	    t[n / 2], t[n - 1], got);
 	free(t);
@@ -496,13 +470,13 @@ main(int argc, char **argv)
 				fill_item(&f->items[j], &prev[i][j],
 				    base - (int64_t)(j * 600));
 			f->n_items = per_feed;
-			t0 = now_s();
-			c0 = cpu_s();
+			t0 = bench_wall();
+			c0 = bench_cpu();
 			if (store_feed_apply(s, feed_ids[i], f, &o, &r,
 			    &err) == -1)
 				die("apply", err);
-			t += now_s() - t0;
-			cpu += cpu_s() - c0;
+			t += bench_wall() - t0;
+			cpu += bench_cpu() - c0;
 			unchanged += r.n_unchanged;
 			store_apply_result_clear(&r);
 			feed_free(f);
@@ -512,7 +486,7 @@ main(int argc, char **argv)
 	}
 
 	/* 2. Grow to the full size over simulated months. */
-	t0 = now_s();
+	t0 = bench_wall();
 	for (size_t rd = 1; rd < rounds; rd++) {
 		struct store_retention ret = { 0 };
 		struct store_filter f = { .until = base +
@@ -540,7 +514,7 @@ main(int argc, char **argv)
 	if (store_stats(s, &st, &err) == -1)
 		die("stats", err);
 	printf("  %-44s %8.1f s  (%lld items, %lld unread stories, "
-	    "%.0f MB)\n", "grown to full size (not a target)", now_s() - t0,
+	    "%.0f MB)\n", "grown to full size (not a target)", bench_wall() - t0,
 	    (long long)st.n_items, (long long)st.n_unread_stories,
 	    (double)st.db_bytes / 1e6);
 
@@ -585,16 +559,16 @@ reading:
 		int k;
 
 		for (k = 0; k < 101; k++) {
-			t0 = now_s();
+			t0 = bench_wall();
 			if (store_item_get(s, (int64_t)(1 + (k * 7919) %
 			    (long long)st.n_items), &it, &err) == -1) {
 				free(err);
 				err = NULL;
 			} else
 				store_items_free(it, 1);
-			ts[k] = (now_s() - t0) * 1000;
+			ts[k] = (bench_wall() - t0) * 1000;
 		}
-		qsort(ts, 101, sizeof(ts[0]), cmp_double);
+		qsort(ts, 101, sizeof(ts[0]), bench_cmp_double);
 		printf("  %-44s %8.3f ms median\n", "get one item", ts[50]);
 		for (k = 0; k < 21; k++) {
 			struct store_filter f = { 0 };
@@ -602,20 +576,20 @@ reading:
 
 			f.ids = &id;
 			f.n_ids = 1;
-			t0 = now_s();
+			t0 = bench_wall();
 			if (store_mark(s, &f, k % 2 ? STORE_MARK_UNREAD :
 			    STORE_MARK_READ, base, NULL, NULL, &err) == -1)
 				die("mark", err);
-			ts[k] = (now_s() - t0) * 1000;
+			ts[k] = (bench_wall() - t0) * 1000;
 		}
-		qsort(ts, 21, sizeof(ts[0]), cmp_double);
+		qsort(ts, 21, sizeof(ts[0]), bench_cmp_double);
 		printf("  %-44s %8.3f ms median (fsync)\n",
 		    "mark one story read/unread", ts[10]);
-		t0 = now_s();
+		t0 = bench_wall();
 		if (store_stats(s, &st, &err) == -1)
 			die("stats", err);
 		printf("  %-44s %8.3f ms\n", "statistics",
-		    (now_s() - t0) * 1000);
+		    (bench_wall() - t0) * 1000);
 	}
 
 	store_close(s);

@@ -25,7 +25,9 @@ and floors measured in the same run:
          sfeed_update (which fetches everything again), against curl
          sending each feed's ETag;
   idle   feedd's resident memory when idle after a first refresh of
-         10,000 feeds with 500,000 items;
+         10,000 feeds with 500,000 items (the store is kept; a later run
+         refreshes a copy of it, every feed answering 304, and measures
+         that instead);
   list   `feedctl list --limit 50` round trips, process start included,
          against a feedd whose store holds 1,000,000 items.
 

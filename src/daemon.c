@@ -171,17 +171,16 @@ struct pending {
  * A feed's body on its way through the worker thread (work.h): handed to
  * its parser in pieces as it arrives, then parsed to the end and its items
  * sanitized there, and back to the loop.  The loop thread owns the job
- * until parse_job_finish(), the worker from then until finish_done(), back
+ * until parse_job_submit(), the worker from then until finish_done(), back
  * on the loop; the worker reads the fields the loop set before, and the
  * two share only the atomics.
  */
 struct parse_job {
-	struct daemon		*d;
 	struct dfeed		*feed;		/* NULL once it is gone */
 	struct parser		*parser;
 	struct buf		 piece;		/* bytes not yet handed over */
 	size_t			 total;		/* bytes received */
-	bool			 finishing;	/* parse_job_finish() called */
+	bool			 submitted;	/* parse_job_submit() called */
 	char			*base_url;	/* for the sanitizer */
 	struct fetch_result	 r;		/* the fetch's outcome */
 	struct feed		*f;		/* the result */
@@ -1296,7 +1295,6 @@ parse_job_new(struct dfeed *df, const char *url, const char *content_type)
 		.content_type = content_type,
 	};
 
-	job->d = df->d;
 	job->feed = df;
 	job->parser = parser_new(&po);
 	atomic_init(&job->failed, false);
@@ -1350,8 +1348,7 @@ parse_job_push(struct daemon *d, struct parse_job *job)
  * Worker: the rest of the body, the end of the parse, the sanitizer (item
  * HTML is stored only in its sanitized form: every client, digest or
  * script that shows it later gets safe HTML; the identity keys were
- * computed by the parser from the original).  A body cut short is not
- * parsed, unless the parser was what cut it.
+ * computed by the parser from the original).
  */
 static void
 finish_run(void *arg)
@@ -1360,8 +1357,7 @@ finish_run(void *arg)
 	char *err = NULL;
 	size_t i;
 
-	if (atomic_load(&job->cancelled) ||
-	    (job->r.error != NULL && !atomic_load(&job->failed)))
+	if (atomic_load(&job->cancelled))
 		return;
 	if (job->piece.len > 0 && parser_push(job->parser, job->piece.data,
 	    job->piece.len, &err) == -1)
@@ -1379,8 +1375,7 @@ finish_done(void *arg)
 {
 	struct parse_job *job = arg;
 	struct dfeed *df = job->feed;
-	struct daemon *d = job->d;
-	char *why = NULL;
+	char *why;
 
 	if (df == NULL) {
 		/* The feed went away meanwhile. */
@@ -1388,44 +1383,28 @@ finish_done(void *arg)
 		return;
 	}
 	df->parse = NULL;
-	if (job->err != NULL)
-		why = xasprintf("cannot parse the feed: %s", job->err);
-	else if (job->r.error != NULL)
-		why = xasprintf("HTTP %d: %s", job->r.status, job->r.error);
-	else {
+	if (job->err == NULL) {
 		/* Stored, scheduled and told with its batch. */
-		feed_prepare(d, df, job->f, &job->r);
+		feed_prepare(df->d, df, job->f, &job->r);
 		job->f = NULL;
-	}
-	if (why != NULL) {
+	} else {
+		why = xasprintf("cannot parse the feed: %s", job->err);
 		feed_failed(df, &job->r, why);
-		batch_add(d, df, NULL, 0, 0, NULL, why);
+		batch_add(df->d, df, NULL, 0, 0, NULL, why);
 		free(why);
 	}
 	parse_job_free(job);
 }
 
-/*
- * Loop: the body is all there (r is taken), or the feed is gone (r NULL):
- * the job is the worker's now, until finish_done().
- */
+/* Loop: the job is the worker's now, until finish_done(). */
 static void
-parse_job_finish(struct daemon *d, struct parse_job *job,
-    struct fetch_result *r)
+parse_job_submit(struct daemon *d, struct parse_job *job)
 {
-	job->finishing = true;
-	if (r != NULL) {
-		job->r = *r;
-		memset(r, 0, sizeof(*r));
-		str_set(&job->base_url, job->feed->st.url);
-	} else {
-		job->feed = NULL;
-		atomic_store(&job->cancelled, true);
-	}
+	job->submitted = true;
 	work_submit(d->work, finish_run, finish_done, job, job->total);
 }
 
-/* Loop: nobody wants df's parse any more. */
+/* Loop: nobody wants df's parse any more; finish_done() frees it. */
 static void
 parse_job_cancel(struct dfeed *df)
 {
@@ -1434,11 +1413,10 @@ parse_job_cancel(struct dfeed *df)
 	if (job == NULL)
 		return;
 	df->parse = NULL;
-	if (job->finishing) {
-		job->feed = NULL;
-		atomic_store(&job->cancelled, true);
-	} else
-		parse_job_finish(df->d, job, NULL);
+	job->feed = NULL;
+	atomic_store(&job->cancelled, true);
+	if (!job->submitted)
+		parse_job_submit(df->d, job);
 }
 
 /* Parses a feed's body as it arrives, so a large one is never held whole. */
@@ -1488,7 +1466,11 @@ feed_done_cb(struct fetch_result *r, void *arg)
 		str_set(&df->st.url, r->moved_to);
 	}
 
-	/* A body the parser refused was cut short: its error comes first. */
+	/*
+	 * A whole 2xx body goes to the parser, and so does one that the
+	 * parser refused (which cut the transfer short): its error comes
+	 * first.  Other bodies cut short are not parsed.
+	 */
 	if ((job != NULL && atomic_load(&job->failed)) ||
 	    (r->status >= 200 && r->status < 300 && r->error == NULL)) {
 		/* An empty body never reached feed_body_cb. */
@@ -1499,7 +1481,10 @@ feed_done_cb(struct fetch_result *r, void *arg)
 		    df->name, job->total);
 		/* Here (a fetch callback) the done callbacks may run. */
 		work_wait(d->work, PARSE_MAX_UNSTORED - 1);
-		parse_job_finish(d, job, r);
+		job->r = *r;
+		memset(r, 0, sizeof(*r));
+		str_set(&job->base_url, df->st.url);
+		parse_job_submit(d, job);
 		return;
 	}
 	parse_job_cancel(df);

@@ -681,7 +681,6 @@ job_setup(struct fetch *f, struct fetch_job *job)
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, job->headers);
 }
 
-
 struct fetch_job *
 fetch_start(struct fetch *f, const struct fetch_request *req,
     fetch_done_cb cb, void *arg)

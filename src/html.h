@@ -38,9 +38,9 @@ void	 html_node_text(struct buf *out, const xmlNode *node);
  * The same text built by a walk of one's own (the sanitizer's, which
  * writes the text of what it keeps while it writes the HTML): init, then
  * html_text_enter() and html_text_leave() around each element's content
- * and html_text_chars() for each text node (len bytes of UTF-8 at s).  html_text_enter() returns
- * false when the element's content is not text (script, <br> ...); its
- * leave is still due.
+ * and html_text_chars() for each text node (len bytes of UTF-8 at s).
+ * html_text_enter() returns false when the element's content is not text
+ * (script, <br> ...); its leave is still due.
  */
 struct html_text {
 	struct buf	*out;

@@ -1145,8 +1145,9 @@ out:
 	return ret;
 }
 
-static int	fp_index(struct store *, int64_t id, const char *title,
-		    const char *text, char **);
+static int	fp_replace(struct store *, int64_t id, const char *old_json,
+		    const char *title, const char *text, struct dedup_text **,
+		    int64_t *bands, size_t *ret_nb, char **);
 
 /* v3: fingerprints of the items still inside the near-duplicate window. */
 static int
@@ -1163,9 +1164,10 @@ migrate_v3_fingerprints(struct store *s, char **ret_err)
 	}
 	sqlite3_bind_int64(sel, 1, (int64_t)time(NULL) - DEDUP_WINDOW);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		if (fp_index(s, sqlite3_column_int64(sel, 0),
+		if (fp_replace(s, sqlite3_column_int64(sel, 0), NULL,
 		    (const char *)sqlite3_column_text(sel, 1),
-		    (const char *)sqlite3_column_text(sel, 2), ret_err) == -1)
+		    (const char *)sqlite3_column_text(sel, 2), NULL, NULL,
+		    NULL, ret_err) == -1)
 			goto out;
 	}
 	if (rc != SQLITE_DONE) {
@@ -1872,14 +1874,6 @@ out:
 	dedup_text_free(t);
 	free(json);
 	return rc;
-}
-
-/* For the v3 migration: an item's first fingerprint. */
-static int
-fp_index(struct store *s, int64_t id, const char *title, const char *text,
-    char **ret_err)
-{
-	return fp_replace(s, id, NULL, title, text, NULL, NULL, NULL, ret_err);
 }
 
 /*

@@ -36,7 +36,8 @@ struct rec {
 	size_t		 n_done;
 	bool		 run_on_caller;		/* ever: a failure */
 	bool		 done_off_caller;	/* ever: a failure */
-	struct work	*w;
+	struct ev_loop	*loop;			/* owned */
+	struct work	*w;			/* owned, or NULL once freed */
 	size_t		 next_id;		/* for tasks done submits */
 };
 
@@ -115,8 +116,9 @@ job_submit(struct rec *r, size_t id, unsigned spin_us, bool with_done,
 		work_submit(r->w, job_run_free, NULL, j, 1);
 }
 
+/* A loop of its own and a worker beside it. */
 static struct rec *
-rec_new(struct ev_loop *loop, size_t max_cost)
+rec_new(size_t max_cost)
 {
 	struct rec *r = calloc(1, sizeof(*r));
 	char *err = NULL;
@@ -124,7 +126,8 @@ rec_new(struct ev_loop *loop, size_t max_cost)
 	assert_non_null(r);
 	pthread_mutex_init(&r->mu, NULL);
 	r->caller = pthread_self();
-	assert_int_equal(work_new(loop, max_cost, &r->w, &err), 0);
+	r->loop = ev_loop_new(EVFLAG_AUTO);
+	assert_int_equal(work_new(r->loop, max_cost, &r->w, &err), 0);
 	assert_null(err);
 	return r;
 }
@@ -132,6 +135,8 @@ rec_new(struct ev_loop *loop, size_t max_cost)
 static void
 rec_free(struct rec *r)
 {
+	work_free(r->w);
+	ev_loop_destroy(r->loop);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
@@ -151,8 +156,7 @@ n_ran(struct rec *r)
 static void
 test_order_and_threads(void **state)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec *r = rec_new(loop, 1000);
+	struct rec *r = rec_new(1000);
 	size_t i, k = 0;
 
 	(void)state;
@@ -168,9 +172,7 @@ test_order_and_threads(void **state)
 	assert_int_equal(r->n_done, k);
 	assert_false(r->run_on_caller);
 	assert_false(r->done_off_caller);
-	work_free(r->w);
 	rec_free(r);
-	ev_loop_destroy(loop);
 }
 
 static void
@@ -187,8 +189,7 @@ stop_when_done(struct ev_loop *loop, ev_timer *t, int revents)
 static void
 test_done_from_loop(void **state)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec *r = rec_new(loop, 1000);
+	struct rec *r = rec_new(1000);
 	ev_timer poll, limit;
 
 	(void)state;
@@ -197,29 +198,26 @@ test_done_from_loop(void **state)
 	job_submit(r, 2, 1000, true, false);
 	ev_timer_init(&poll, stop_when_done, 0.001, 0.001);
 	poll.data = r;
-	ev_timer_start(loop, &poll);
+	ev_timer_start(r->loop, &poll);
 	/* A hang fails here rather than timing the suite out. */
 	ev_timer_init(&limit, stop_when_done, 10., 0.);
 	limit.data = r;
-	ev_timer_start(loop, &limit);
-	ev_run(loop, 0);
+	ev_timer_start(r->loop, &limit);
+	ev_run(r->loop, 0);
 	assert_int_equal(r->n_done, 3);
 	assert_int_equal(r->done[0], 0);
 	assert_int_equal(r->done[2], 2);
 	assert_false(r->done_off_caller);
-	ev_timer_stop(loop, &poll);
-	ev_timer_stop(loop, &limit);
-	work_free(r->w);
+	ev_timer_stop(r->loop, &poll);
+	ev_timer_stop(r->loop, &limit);
 	rec_free(r);
-	ev_loop_destroy(loop);
 }
 
 /* work_wait leaves at most max results unclaimed, whatever the timing. */
 static void
 test_wait_bounds_unfinished(void **state)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec *r = rec_new(loop, 1000000);
+	struct rec *r = rec_new(1000000);
 	size_t i, max;
 
 	(void)state;
@@ -235,9 +233,7 @@ test_wait_bounds_unfinished(void **state)
 		work_drain(r->w);
 		assert_int_equal(r->n_done - base, submitted);
 	}
-	work_free(r->w);
 	rec_free(r);
-	ev_loop_destroy(loop);
 }
 
 struct costly {
@@ -305,8 +301,7 @@ test_submit_bounds_cost(void **state)
 static void
 test_drain_follows_resubmits(void **state)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec *r = rec_new(loop, 1000);
+	struct rec *r = rec_new(1000);
 	size_t i;
 
 	(void)state;
@@ -320,10 +315,10 @@ test_drain_follows_resubmits(void **state)
 	for (i = 0; i < 30; i++)
 		job_submit(r, 1000 + i, 100, i % 2 == 0, false);
 	work_free(r->w);
+	r->w = NULL;
 	assert_int_equal(r->n_ran, 130);
 	assert_int_equal(r->n_done, 115);
 	rec_free(r);
-	ev_loop_destroy(loop);
 }
 
 int
